@@ -1,0 +1,184 @@
+"""``python -m bot``: a thin shell over the core. Each command loads what it needs, calls the library, and turns
+library errors into clean messages and exit statuses.
+
+    python -m bot                 terminal chat, or the Telegram bot when TELEGRAM_BOT_TOKEN is set
+    python -m bot chat [--as ID]  terminal chat (buttons become numbered choices; stdin may be piped)
+    python -m bot serve           Telegram bot (long polling); needs TELEGRAM_BOT_TOKEN
+    python -m bot ask [--json] [--batch FILE] [QUESTION]
+    python -m bot validate [PATH]
+    python -m bot unanswered [--since DATE]
+
+Exit statuses: 0 ok, 1 a validation finding or a failed command, 2 a broken knowledge base or bad usage.
+Environment: SHUXI_DB (database file, default ``data/shuxi.db``), SHUXI_KNOWLEDGE, SHUXI_QUIZZES,
+SHUXI_ASSESSMENT, TELEGRAM_BOT_TOKEN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .core import knowledge
+from .core.answers import Answerer
+from .core.knowledge import KnowledgeBase
+from .core.store import Store
+from .core.yamlfile import DataFileError
+
+DEFAULT_DB = knowledge.PROJECT_ROOT / "data" / "shuxi.db"
+
+
+def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    kroot = Path(getattr(args, "knowledge", None) or os.environ.get("SHUXI_KNOWLEDGE") or knowledge.DEFAULT_KNOWLEDGE)
+    qroot = Path(getattr(args, "quizzes", None) or os.environ.get("SHUXI_QUIZZES") or knowledge.DEFAULT_QUIZZES)
+    return kroot, qroot
+
+
+def load_kb(args: argparse.Namespace) -> KnowledgeBase:
+    """Load the knowledge base named by args/environment. Exits with status 2 and the validator's message if broken."""
+    kroot, qroot = _paths(args)
+    try:
+        return knowledge.load(kroot, qroot, os.environ.get("SHUXI_ASSESSMENT"))
+    except DataFileError as exc:
+        print(f"The knowledge base is broken ({len(exc.errors)} problem(s)); fix these and start again:",
+              file=sys.stderr)
+        for err in exc.errors:
+            print(f"  {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    """Open the database named by ``--db`` or SHUXI_DB (default ``data/shuxi.db``, created on first run)."""
+    return Store(getattr(args, "db", None) or os.environ.get("SHUXI_DB") or DEFAULT_DB)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate every knowledge and quiz file; print all errors; return 1 if any."""
+    kroot, qroot = _paths(args)
+    if args.path:
+        kroot = Path(args.path)
+        qroot = kroot.parent / "quizzes" if (kroot.parent / "quizzes").is_dir() else qroot
+    try:
+        kb = knowledge.load(kroot, qroot, os.environ.get("SHUXI_ASSESSMENT"))
+    except DataFileError as exc:
+        for err in exc.errors:
+            print(err)
+        print(f"{len(exc.errors)} error(s)")
+        return 1
+    for note in kb.notes:
+        print(f"note: {note}")
+    print(f"ok: {len(kb.entries)} entries, {len(kb.questions)} quiz questions, "
+          f"{len(kb.areas())} areas, {len(kb.indicators())} indicators")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer one question, or one per line of ``--batch FILE``; log each as asked by ``cli:ask``."""
+    kb = load_kb(args)
+    answerer = Answerer(kb)
+    store = open_store(args) if not args.no_log else None
+    person = store.person("cli:ask") if store else None
+    if args.batch:
+        questions = Path(args.batch).read_text(encoding="utf-8").splitlines()
+    elif args.question:
+        questions = [" ".join(args.question)]
+    else:
+        print("give a question, or --batch FILE", file=sys.stderr)
+        return 2
+    for q in questions:
+        match = answerer.match(q)
+        if store and person:
+            best = match.best
+            store.log_question(person.id, q, best.entry.id if best else None, best.score if best else None,
+                               match.abstained, match.verdict.value, "cli")
+        if args.json:
+            print(json.dumps(answerer.as_json(match), ensure_ascii=False), flush=False)
+        else:
+            reply = answerer.reply(match)
+            if reply.title:
+                print(reply.title)
+            print(reply.text)
+            for row in reply.buttons:
+                for b in row:
+                    print(f"  · {b.label}")
+            if len(questions) > 1:
+                print()
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_unanswered(args: argparse.Namespace) -> int:
+    """List abstained and low-confidence questions, most frequent first."""
+    rows = open_store(args).unanswered(args.since)
+    if not rows:
+        print("no unanswered questions")
+        return 0
+    for r in rows:
+        score = "-" if r["max_score"] is None else f"{r['max_score']:.2f}"
+        print(f"{r['count']:>4}  {score:>5}  {r['last_asked'][:10]}  {r['text'][:80]}  (best: {r['best_id'] or '-'})")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Run the dialog in the terminal."""
+    from .adapters.terminal import run_terminal
+    from .core.dialog import Dialog
+
+    kb = load_kb(args)
+    return run_terminal(Dialog(kb, open_store(args)), person=getattr(args, "as_person", None) or "me")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the Telegram bot with long polling (token from TELEGRAM_BOT_TOKEN)."""
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
+        print("TELEGRAM_BOT_TOKEN is not set; use `python -m bot chat` for the terminal.", file=sys.stderr)
+        return 2
+    from .adapters.telegram import run_polling
+    from .core.dialog import Dialog
+
+    kb = load_kb(args)
+    run_polling(token, Dialog(kb, open_store(args)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for ``python -m bot``."""
+    p = argparse.ArgumentParser(prog="python -m bot", description="熟悉 (Shuxi) assessment-preparation bot")
+    p.add_argument("--db", help="database file (default: $SHUXI_DB or data/shuxi.db)")
+    p.add_argument("--knowledge", help="knowledge folder (default: knowledge/)")
+    p.add_argument("--quizzes", help="quiz folder (default: quizzes/)")
+    sub = p.add_subparsers(dest="command")
+
+    s = sub.add_parser("chat", help="chat in the terminal")
+    s.add_argument("--as", dest="as_person", metavar="PERSON_ID", help="who you are (default: me)")
+    s.set_defaults(func=cmd_chat)
+
+    s = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("ask", help="answer a question (or --batch FILE, one per line)")
+    s.add_argument("question", nargs="*")
+    s.add_argument("--json", action="store_true", help="print JSON: {query, abstained, answers[]}")
+    s.add_argument("--batch", metavar="FILE", help="one question per line; one output per line, in order")
+    s.add_argument("--no-log", action="store_true", help="do not record the questions in the database")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("validate", help="check every knowledge and quiz file; exit 1 on any error")
+    s.add_argument("path", nargs="?", help="knowledge folder (default: knowledge/)")
+    s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("unanswered", help="questions the bot could not answer well, most frequent first")
+    s.add_argument("--since", metavar="DATE", help="only since this date (YYYY-MM-DD)")
+    s.set_defaults(func=cmd_unanswered)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        return cmd_serve(args) if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip() else cmd_chat(args)
+    return args.func(args)

@@ -1,0 +1,71 @@
+"""Turn a question into what the person reads: the best entry's answer with its source, suggestions, or
+an honest "I don't know". Shared by the dialog, ``python -m bot ask`` and the grader contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .knowledge import KnowledgeBase
+from .matcher import Match, Matcher, Verdict
+from .messages import Button, Reply
+from .models import Entry
+
+#: Weak candidates above this are offered as "did you mean" buttons even when the bot abstains.
+SUGGEST_ABOVE = 0.32
+
+EXAMPLES = "“小额信贷逾期率要求多少”“村党组书记要熟悉什么”“样本户怎么抽”"
+
+
+class Answerer:
+    """Answers questions from one knowledge base.
+
+    Args:
+        kb: the loaded knowledge base; its entries are indexed once here.
+    """
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.matcher = Matcher(kb.entries, kb.synonyms)
+
+    def match(self, question: str, limit: int = 3) -> Match:
+        """Rank entries for ``question``; see :meth:`bot.core.matcher.Matcher.match`."""
+        return self.matcher.match(question, limit=limit)
+
+    def source_line(self, entry: Entry) -> str:
+        """Return ``来源：《plan title》 › section`` for an entry."""
+        return f"来源：《{self.kb.assessment.title}》 › {entry.source.section}"
+
+    def entry_text(self, entry: Entry) -> str:
+        """Return an entry as the person reads it: title, answer, source (plain text, under 800 characters)."""
+        return f"{entry.title}\n{entry.answer}\n{self.source_line(entry)}"
+
+    def entry_reply(self, entry: Entry, suggestions: list[Entry] | None = None) -> Reply:
+        """Return a reply showing ``entry`` (answer and source) with optional "did you mean" buttons."""
+        buttons = [[Button(f"是不是想问：{e.title}"[:60], f"kb:{e.id}")] for e in (suggestions or [])]
+        return Reply(f"{entry.answer}\n\n{self.source_line(entry)}", title=entry.title, buttons=buttons)
+
+    def reply(self, match: Match) -> Reply:
+        """Return the reply for a match: an answer, an answer with suggestions, or an abstention."""
+        if match.verdict is Verdict.greeting:
+            return Reply("您好！我是“熟悉”备考助手。直接发问题就行，比如" + EXAMPLES + "；发送 /quiz 做练习，/help 看全部功能。")
+        if match.verdict is Verdict.thanks:
+            return Reply("不客气！还有问题随时发给我，或发送 /quiz 再练几道题。")
+        if match.verdict is Verdict.empty:
+            return Reply("没看到文字内容。请直接输入想问的政策问题，比如" + EXAMPLES + "。")
+        if match.verdict is Verdict.abstain:
+            weak = [c.entry for c in match.candidates if c.score >= SUGGEST_ABOVE]
+            text = ("抱歉，方案里没有找到能回答这个问题的内容，我只回答《" + self.kb.assessment.title + "》里的政策和要求。"
+                    "可以换个说法或只输入关键词，比如" + EXAMPLES + "。")
+            buttons = [[Button(f"是不是想问：{e.title}"[:60], f"kb:{e.id}")] for e in weak]
+            return Reply(text, buttons=buttons)
+        best = match.candidates[0].entry
+        others = [c.entry for c in match.candidates[1:]] if match.verdict is Verdict.unsure else []
+        return self.entry_reply(best, others)
+
+    def as_json(self, match: Match) -> dict[str, Any]:
+        """Return the grader's JSON shape: ``{"query", "abstained", "answers": [{"id","title","text","score"}]}``."""
+        answers = [] if match.verdict in (Verdict.greeting, Verdict.thanks, Verdict.empty) else [
+            {"id": c.entry.id, "title": c.entry.title, "text": self.entry_text(c.entry), "score": c.score}
+            for c in match.candidates]
+        return {"query": match.query, "abstained": match.abstained, "answers": answers}

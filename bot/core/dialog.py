@@ -1,0 +1,236 @@
+"""The dialog: one :class:`Incoming` in, a list of :class:`Reply` out. No chat service is known here.
+
+Commands: ``/start`` (register: name → role → town → village), ``/help``, ``/quiz [N]``, ``/me``, ``/cancel``.
+Any other text is a policy question. Buttons: ``role:<id>`` (registration), ``kb:<entry id>`` (a suggested
+entry), ``q:<session>:<position>:<option>`` (a quiz answer). All state lives in the store, so a restart of
+the bot loses nothing.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+
+from .answers import Answerer
+from .knowledge import KnowledgeBase
+from .messages import Button, Incoming, Reply
+from .quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, ButtonPress, QuizMaster
+from .roles import Role
+from .store import Person, QuizSession, Store
+
+#: Messages longer than this (characters) are not read as a question.
+MAX_QUESTION_CHARS = 300
+MAX_FIELD_CHARS = 30
+
+HELP = """我是“熟悉”，帮您准备巩固脱贫成果后评估的访谈。
+• 直接发问题：比如“小额信贷逾期率要求多少”“村党组书记要熟悉什么”，也可以只发关键词“逾期率”。每个回答都注明在方案中的出处。
+• /quiz 做一组练习题（/quiz 10 做10题），每题讲解，最后给分数
+• /me 看自己的练习情况和薄弱指标
+• /start 登记姓名、角色、镇、村
+• /cancel 取消当前的登记或练习"""
+
+
+def _clean(text: str) -> str:
+    """Drop control characters (keeping line breaks) and surrounding blanks."""
+    return "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc").strip()
+
+
+class Dialog:
+    """The bot's conversation logic over one knowledge base and one store.
+
+    Args:
+        kb: the loaded knowledge base (entries and quiz bank).
+        store: the database.
+        quizmaster: optional, to inject a seeded one in tests.
+    """
+
+    def __init__(self, kb: KnowledgeBase, store: Store, quizmaster: QuizMaster | None = None):
+        self.kb = kb
+        self.store = store
+        self.answerer = Answerer(kb)
+        self.quiz = quizmaster or QuizMaster(kb, store)
+
+    def handle(self, msg: Incoming) -> list[Reply]:
+        """Handle one message and return the replies to send, in order. Never raises for user input."""
+        person = self.store.person(msg.person)
+        if msg.button is not None:
+            return self._button(person, msg.button, msg.channel)
+        text = _clean(msg.text or "")
+        if text.startswith("/"):
+            command, _, arg = text[1:].partition(" ")
+            command = command.split("@", 1)[0].lower()   # /quiz@ShuxiBot in groups
+            handler = {"start": self._start, "help": self._help, "quiz": self._quiz, "me": self._me,
+                       "cancel": self._cancel}.get(command)
+            if handler is None:
+                return [Reply(f"不认识这个命令。\n\n{HELP}")]
+            return handler(person, arg.strip())
+        state = self.store.get_state(person.id)
+        if state.get("step"):
+            return self._registration_step(person, state, text)
+        return self._question(person, text, msg.channel)
+
+    # --- commands
+    def _help(self, person: Person, arg: str) -> list[Reply]:
+        return [Reply(HELP)]
+
+    def _start(self, person: Person, arg: str) -> list[Reply]:
+        self.store.set_state(person.id, {"step": "name"})
+        hello = "欢迎使用“熟悉”备考助手！" if not person.registered else "重新登记您的信息。"
+        return [Reply(f"{hello}先登记一下，方便给您出对应角色的题。\n请输入您的姓名（发送 /cancel 可跳过）：")]
+
+    def _cancel(self, person: Person, arg: str) -> list[Reply]:
+        had_state = bool(self.store.get_state(person.id))
+        self.store.set_state(person.id, {})
+        session = self.store.open_session(person.id)
+        if session:
+            self.store.cancel_session(session.id)
+            return [Reply(f"已结束本次练习（答对 {session.correct}/{session.position} 题，已作答的都已记录）。"
+                          "随时发送 /quiz 再练。")]
+        if had_state:
+            return [Reply("已取消登记。可以直接提问，或发送 /start 重新登记。")]
+        return [Reply("现在没有进行中的登记或练习。可以直接提问，或发送 /quiz 做练习。")]
+
+    def _quiz(self, person: Person, arg: str) -> list[Reply]:
+        count = DEFAULT_QUESTIONS
+        if arg:
+            digits = unicodedata.normalize("NFKC", arg)
+            if not digits.isdigit() or not 1 <= int(digits) <= MAX_QUESTIONS:
+                return [Reply(f"题数请写 1 到 {MAX_QUESTIONS} 之间的数字，比如 /quiz 10。")]
+            count = int(digits)
+        if not self.kb.questions:
+            return [Reply("题库还是空的，请联系管理员。")]
+        ids = self.quiz.pick(person, count)
+        session = self.store.start_session(person.id, ids)
+        intro = Reply(f"开始练习，共 {len(ids)} 题。点选项作答，发送 /cancel 随时结束。")
+        return [intro, self.quiz.ask(session)]
+
+    def _me(self, person: Person, arg: str) -> list[Reply]:
+        answers = self.store.answers(person.id)
+        who = (f"{person.name}（{Role(person.role).label}，{person.town} {person.village}）"
+               if person.registered and person.role else "未登记（发送 /start 登记）")
+        if not answers:
+            return [Reply(f"{who}\n还没有做过练习。发送 /quiz 开始。")]
+        right = sum(a["correct"] for a in answers)
+        per_indicator: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for a in answers:
+            q = self.quiz.by_id.get(a["question_id"])
+            indicator = self.kb.by_id.get(q.indicator) if q and q.indicator else None
+            if indicator is not None:
+                per_indicator[indicator.title][0] += 1
+                per_indicator[indicator.title][1] += a["correct"]
+        weakest = sorted(((r / n, n, t) for t, (n, r) in per_indicator.items() if r < n))[:3]
+        lines = [who, f"已答 {len(answers)} 题，答对 {right} 题，正确率 {100 * right / len(answers):.0f}%。"]
+        if weakest:
+            lines.append("最需要加强的指标：")
+            lines += [f"• {t}：答对 {round(acc * n)}/{n}" for acc, n, t in weakest]
+        else:
+            lines.append("目前答过的指标全部答对，继续保持！")
+        return [Reply("\n".join(lines))]
+
+    # --- registration
+    def _registration_step(self, person: Person, state: dict, text: str) -> list[Reply]:
+        step = state["step"]
+        if step == "role":
+            role = self._role_from_text(text)
+            if role is None:
+                return [self._role_prompt("请点下面的按钮选择角色：")]
+            return self._after_role(person, state, role)
+        if not text or len(text) > MAX_FIELD_CHARS or not any(c.isalnum() for c in text):
+            what = {"name": "姓名", "town": "所在镇", "village": "所在村（或单位）"}[step]
+            return [Reply(f"请输入{what}，{MAX_FIELD_CHARS}个字以内。")]
+        if step == "name":
+            self.store.set_state(person.id, {"step": "role", "name": text})
+            return [self._role_prompt(f"{text}，您好！请选择您的角色：")]
+        if step == "town":
+            self.store.set_state(person.id, {**state, "step": "village", "town": text})
+            return [Reply("请输入您所在的村（镇、市直部门的同志填单位名称）：")]
+        # step == "village"
+        updated = self.store.register(person.id, state["name"], state["role"], state["town"], text)
+        self.store.set_state(person.id, {})
+        return [Reply(f"登记完成：{updated.name}，{Role(updated.role).label}，{updated.town} {updated.village}。\n\n{HELP}")]
+
+    def _role_prompt(self, text: str) -> Reply:
+        return Reply(text, buttons=[[Button(r.label, f"role:{r.value}")] for r in Role])
+
+    @staticmethod
+    def _role_from_text(text: str) -> Role | None:
+        for r in Role:
+            if text and (text == r.value or text in r.label):
+                return r
+        return None
+
+    def _after_role(self, person: Person, state: dict, role: Role) -> list[Reply]:
+        self.store.set_state(person.id, {**state, "step": "town", "role": role.value})
+        return [Reply(f"角色：{role.label}。\n请输入您所在的镇（市直部门的同志填“市直”）：")]
+
+    # --- buttons
+    def _button(self, person: Person, data: str, channel: str) -> list[Reply]:
+        if data.startswith("role:"):
+            state = self.store.get_state(person.id)
+            role = next((r for r in Role if r.value == data[5:]), None)
+            if state.get("step") != "role" or role is None:
+                return [Reply("这个登记按钮已经过期了。需要重新登记请发送 /start。")]
+            return self._after_role(person, state, role)
+        if data.startswith("kb:"):
+            entry = self.kb.by_id.get(data[3:])
+            if entry is None:
+                return [Reply("这条内容已经不在知识库里了，请重新提问。")]
+            self.store.log_question(person.id, f"[按钮] {entry.title}", entry.id, None, False, "button", channel)
+            return [self.answerer.entry_reply(entry)]
+        press = ButtonPress.parse(data)
+        if press is None:
+            return [Reply("这个按钮已经失效了。发送 /help 查看可以做什么。")]
+        return self._quiz_answer(person, press)
+
+    def _quiz_answer(self, person: Person, press: ButtonPress) -> list[Reply]:
+        try:
+            session = self.store.session(press.session_id)
+        except Exception:
+            session = None
+        if session is None or session.person_id != person.id:
+            return [Reply("这道题不是您当前的练习。发送 /quiz 开始新的练习。")]
+        if session.status != "open":
+            return [Reply("这次练习已经结束了。发送 /quiz 开始新的练习。")]
+        if press.position < session.position:
+            return [Reply("这道题已经答过了，答案已记录。请看下面最新的题目。")]
+        if press.position > session.position:
+            return [Reply("这个按钮已经失效了。"), self.quiz.ask(session)]
+        question = self.quiz.question(session.question_ids[session.position])
+        options = self.quiz.options(session, question)
+        if not 0 <= press.option < len(options):
+            return [Reply("这个选项无效，请重新选择。"), self.quiz.ask(session)]
+        chosen = options[press.option]
+        correct = chosen == question.answer
+        updated = self.store.record_answer(session, chosen, correct)
+        if updated is None:
+            return [Reply("这道题已经答过了，答案已记录。")]
+        entry = self.kb.by_id[question.entry]
+        verdict = "✅ 回答正确！" if correct else f"❌ 回答错误。正确答案：{question.answer}"
+        replies = [Reply(f"{verdict}\n{question.explanation}\n{self.answerer.source_line(entry)}")]
+        if updated.status == "finished":
+            replies.append(self._summary(updated))
+        else:
+            replies.append(self.quiz.ask(updated))
+        return replies
+
+    def _summary(self, session: QuizSession) -> Reply:
+        total = len(session.question_ids)
+        pct = 100 * session.correct / total
+        comment = "很熟悉了！" if pct >= 90 else ("还需要再巩固。" if pct >= 60 else "要多练习，访谈时这些最容易失分。")
+        return Reply(f"练习结束：答对 {session.correct}/{total} 题（{pct:.0f}分）。{comment}\n"
+                     "发送 /quiz 再练一组，/me 查看薄弱指标。")
+
+    # --- questions
+    def _question(self, person: Person, text: str, channel: str) -> list[Reply]:
+        if len(text) > MAX_QUESTION_CHARS:
+            self.store.log_question(person.id, text, None, None, True, "too_long", channel)
+            return [Reply(f"消息太长了（{len(text)}个字）。请一次只问一个问题，最好在50个字以内，"
+                          "比如“小额信贷逾期率要求多少”。")]
+        match = self.answerer.match(text)
+        best = match.best
+        self.store.log_question(person.id, text, best.entry.id if best else None, best.score if best else None,
+                                match.abstained, match.verdict.value, channel)
+        replies = [self.answerer.reply(match)]
+        if not match.abstained and self.store.open_session(person.id):
+            replies.append(Reply("（练习还在进行中：点上面题目的选项继续作答，或发送 /cancel 结束。）"))
+        return replies

@@ -1,0 +1,47 @@
+"""Chat-neutral messages: what a person sent (:class:`Incoming`) and what the bot says back (:class:`Reply`).
+
+Reply text is plain text. Adapters decide how to show it (the Telegram adapter escapes it for HTML) and how to
+show buttons (inline keyboard, or numbered choices in the terminal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Telegram's limit on callback data, in bytes; the core keeps every button's data within it.
+MAX_BUTTON_DATA_BYTES = 64
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice the person can press: ``label`` shown, ``data`` (ASCII, ≤ 64 bytes) sent back."""
+
+    label: str
+    data: str
+
+    def __post_init__(self) -> None:
+        if not self.data.isascii() or len(self.data.encode()) > MAX_BUTTON_DATA_BYTES:
+            raise ValueError(f"button data must be ASCII of at most {MAX_BUTTON_DATA_BYTES} bytes: {self.data!r}")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message from a person.
+
+    ``person`` is the account key (``tg:<user id>``, ``cli:<name>``); exactly one of ``text`` (typed) and
+    ``button`` (the data of a pressed button) is set; ``channel`` names the adapter (``telegram``, ``terminal``).
+    """
+
+    person: str
+    text: str | None = None
+    button: str | None = None
+    channel: str = "terminal"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send: optional ``title`` (shown in bold where possible), plain ``text``, rows of buttons."""
+
+    text: str
+    title: str | None = None
+    buttons: list[list[Button]] = field(default_factory=list)

@@ -1,0 +1,247 @@
+"""Storage of people, asked questions, quiz sessions and answers in SQLite, through sqlite-utils.
+
+Every answer is written the moment it is given. The schema grows by named migrations recorded in the
+``migrations`` table, so an upgraded bot keeps every recorded answer. Times are UTC ISO-8601 strings.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlite_utils
+
+BUSY_TIMEOUT_S = 5.0
+
+
+def utcnow() -> str:
+    """Return the current UTC time as ISO-8601 text with seconds (e.g. ``2026-11-29T07:10:35+00:00``)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class NotFoundError(Exception):
+    """Raised when a person or quiz session asked for does not exist."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """A registered (or not yet registered) user.
+
+    ``key`` identifies the account per channel (``tg:<user id>``, ``cli:<name>``); ``role`` is a
+    :class:`bot.core.roles.Role` value or None until registration finishes.
+    """
+
+    id: int
+    key: str
+    name: str | None
+    role: str | None
+    town: str | None
+    village: str | None
+    registered: bool
+
+
+@dataclass(frozen=True)
+class QuizSession:
+    """A quiz in progress or ended: its questions (ids, in order), position of the next one, right answers so far."""
+
+    id: int
+    person_id: int
+    mode: str
+    question_ids: list[str]
+    position: int
+    correct: int
+    status: str  # open | finished | cancelled
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db["people"].create({"id": int, "key": str, "name": str, "role": str, "town": str, "village": str,
+                         "registered": int, "created_at": str}, pk="id", not_null={"key"})
+    db["people"].create_index(["key"], unique=True)
+    db["asked_questions"].create({"id": int, "person_id": int, "text": str, "best_id": str, "score": float,
+                                  "abstained": int, "verdict": str, "channel": str, "asked_at": str}, pk="id")
+    db["asked_questions"].create_index(["asked_at"])
+    db["quiz_sessions"].create({"id": int, "person_id": int, "mode": str, "question_ids": str, "position": int,
+                                "correct": int, "status": str, "started_at": str, "finished_at": str}, pk="id")
+    db["quiz_sessions"].create_index(["person_id", "status"])
+    db["quiz_answers"].create({"id": int, "person_id": int, "session_id": int, "question_id": str,
+                               "chosen": str, "correct": int, "mode": str, "answered_at": str}, pk="id")
+    # One answer per question per session: a double tap cannot record two.
+    db["quiz_answers"].create_index(["session_id", "question_id"], unique=True)
+    db["quiz_answers"].create_index(["person_id", "question_id"])
+    db["dialog_state"].create({"person_id": int, "state": str, "updated_at": str}, pk="person_id")
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_initial", _m001_initial),
+]
+
+
+class Store:
+    """The bot's database.
+
+    Args:
+        path: a file path (its folder is created), or ``":memory:"`` for tests.
+    """
+
+    def __init__(self, path: str | Path = ":memory:"):
+        if str(path) == ":memory:":
+            conn = sqlite3.connect(":memory:", check_same_thread=False)
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        self.db = sqlite_utils.Database(conn)
+        self.migrate()
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations in order; return the names applied now."""
+        if "migrations" not in self.db.table_names():
+            self.db["migrations"].create({"name": str, "applied_at": str}, pk="name")
+        done = {row["name"] for row in self.db["migrations"].rows}
+        applied = []
+        for name, fn in MIGRATIONS:
+            if name in done:
+                continue
+            with self.db.conn:
+                fn(self.db)
+                self.db["migrations"].insert({"name": name, "applied_at": utcnow()})
+            applied.append(name)
+        return applied
+
+    # --- people
+    def person(self, key: str) -> Person:
+        """Return the person with ``key``, creating an unregistered one on first contact."""
+        row = next(self.db["people"].rows_where("key = ?", [key], limit=1), None)
+        if row is None:
+            pid = self.db["people"].insert({"key": key, "registered": 0, "created_at": utcnow()}).last_pk
+            row = self.db["people"].get(pid)
+        return _person(row)
+
+    def person_by_id(self, person_id: int) -> Person:
+        """Return person ``person_id``. Raises :class:`NotFoundError`."""
+        try:
+            return _person(self.db["people"].get(person_id))
+        except sqlite_utils.db.NotFoundError as exc:
+            raise NotFoundError(f"no person {person_id}") from exc
+
+    def register(self, person_id: int, name: str, role: str, town: str, village: str) -> Person:
+        """Store a person's registration (name, role id, town, village) and return the updated person."""
+        self.db["people"].update(person_id, {"name": name, "role": role, "town": town, "village": village,
+                                             "registered": 1})
+        return self.person_by_id(person_id)
+
+    # --- dialog state (survives restarts)
+    def get_state(self, person_id: int) -> dict[str, Any]:
+        """Return the person's dialog state (``{}`` when idle)."""
+        row = next(self.db["dialog_state"].rows_where("person_id = ?", [person_id], limit=1), None)
+        return json.loads(row["state"]) if row else {}
+
+    def set_state(self, person_id: int, state: dict[str, Any]) -> None:
+        """Replace the person's dialog state; an empty dict clears it."""
+        if state:
+            self.db["dialog_state"].upsert({"person_id": person_id, "state": json.dumps(state, ensure_ascii=False),
+                                            "updated_at": utcnow()}, pk="person_id")
+        else:
+            self.db["dialog_state"].delete_where("person_id = ?", [person_id])
+
+    # --- questions asked
+    def log_question(self, person_id: int, text: str, best_id: str | None, score: float | None,
+                     abstained: bool, verdict: str, channel: str) -> None:
+        """Record one question (text as typed, at most 2000 characters kept), its best entry and score."""
+        self.db["asked_questions"].insert({"person_id": person_id, "text": text[:2000], "best_id": best_id,
+                                           "score": score, "abstained": int(abstained), "verdict": verdict,
+                                           "channel": channel, "asked_at": utcnow()})
+
+    def unanswered(self, since: str | None = None, below: float = 0.6) -> list[dict[str, Any]]:
+        """Return abstained or low-confidence questions grouped by text, most frequent first.
+
+        Args:
+            since: ISO date or time; only questions asked at or after it.
+            below: a score under this counts as low confidence.
+        Returns:
+            rows ``{"text", "count", "best_id", "max_score", "last_asked"}``.
+        """
+        sql = ("select text, count(*) as count, max(best_id) as best_id, max(score) as max_score, "
+               "max(asked_at) as last_asked from asked_questions "
+               "where (abstained = 1 or score < ?) and verdict not in ('greeting', 'thanks', 'empty')")
+        params: list[Any] = [below]
+        if since:
+            sql += " and asked_at >= ?"
+            params.append(since)
+        sql += " group by text order by count desc, last_asked desc"
+        return [dict(r) for r in self.db.query(sql, params)]
+
+    # --- quizzes
+    def open_session(self, person_id: int) -> QuizSession | None:
+        """Return the person's open quiz session, if any."""
+        row = next(self.db["quiz_sessions"].rows_where("person_id = ? and status = 'open'", [person_id],
+                                                       order_by="id desc", limit=1), None)
+        return _session(row) if row else None
+
+    def start_session(self, person_id: int, question_ids: list[str], mode: str = "quiz") -> QuizSession:
+        """Close any open session of the person and start a new one over ``question_ids``."""
+        with self.db.conn:
+            self.db.execute("update quiz_sessions set status = 'cancelled', finished_at = ? "
+                            "where person_id = ? and status = 'open'", [utcnow(), person_id])
+            sid = self.db["quiz_sessions"].insert({"person_id": person_id, "mode": mode,
+                                                   "question_ids": json.dumps(question_ids), "position": 0,
+                                                   "correct": 0, "status": "open", "started_at": utcnow()}).last_pk
+        return self.session(sid)
+
+    def session(self, session_id: int) -> QuizSession:
+        """Return quiz session ``session_id``. Raises :class:`NotFoundError`."""
+        try:
+            return _session(self.db["quiz_sessions"].get(session_id))
+        except sqlite_utils.db.NotFoundError as exc:
+            raise NotFoundError(f"no quiz session {session_id}") from exc
+
+    def record_answer(self, session: QuizSession, chosen: str, correct: bool) -> QuizSession | None:
+        """Record the answer to the session's current question and advance, in one transaction.
+
+        Returns:
+            the updated session, or None when that question already has an answer (a double tap).
+        """
+        qid = session.question_ids[session.position]
+        with self.db.conn:
+            cur = self.db.execute(
+                "insert or ignore into quiz_answers (person_id, session_id, question_id, chosen, correct, mode, "
+                "answered_at) values (?, ?, ?, ?, ?, ?, ?)",
+                [session.person_id, session.id, qid, chosen, int(correct), session.mode, utcnow()])
+            if cur.rowcount == 0:
+                return None
+            position = session.position + 1
+            status = "finished" if position >= len(session.question_ids) else "open"
+            self.db.execute("update quiz_sessions set position = ?, correct = correct + ?, status = ?, "
+                            "finished_at = ? where id = ?",
+                            [position, int(correct), status, utcnow() if status == "finished" else None,
+                             session.id])
+        return self.session(session.id)
+
+    def cancel_session(self, session_id: int) -> None:
+        """Mark a quiz session cancelled."""
+        self.db["quiz_sessions"].update(session_id, {"status": "cancelled", "finished_at": utcnow()})
+
+    def answers(self, person_id: int) -> list[dict[str, Any]]:
+        """Return the person's quiz answers, oldest first (``question_id``, ``chosen``, ``correct``, ``answered_at``)."""
+        return list(self.db["quiz_answers"].rows_where("person_id = ?", [person_id], order_by="id"))
+
+    def question_history(self, person_id: int) -> dict[str, tuple[int, int]]:
+        """Return {question id: (times answered, times right)} for the person."""
+        rows = self.db.query("select question_id, count(*) as n, sum(correct) as right from quiz_answers "
+                             "where person_id = ? group by question_id", [person_id])
+        return {r["question_id"]: (r["n"], r["right"]) for r in rows}
+
+
+def _person(row: dict[str, Any]) -> Person:
+    return Person(row["id"], row["key"], row["name"], row["role"], row["town"], row["village"],
+                  bool(row["registered"]))
+
+
+def _session(row: dict[str, Any]) -> QuizSession:
+    return QuizSession(row["id"], row["person_id"], row["mode"], json.loads(row["question_ids"]), row["position"],
+                       row["correct"], row["status"])

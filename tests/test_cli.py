@@ -1,0 +1,75 @@
+"""The command line: the Q&A contract outside checks rely on, validate, and start-up on a broken knowledge base."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, env=None, stdin=None):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=full_env, input=stdin, encoding="utf-8")
+
+
+def test_ask_json_contract(tmp_path):
+    out = run("--db", str(tmp_path / "t.db"), "ask", "--json", "小额信贷逾期率多少")
+    assert out.returncode == 0, out.stderr
+    obj = json.loads(out.stdout)
+    assert set(obj) == {"query", "abstained", "answers"} and obj["query"] == "小额信贷逾期率多少"
+    assert obj["abstained"] is False and "0.5%" in obj["answers"][0]["text"]
+    assert set(obj["answers"][0]) == {"id", "title", "text", "score"}
+
+
+def test_ask_batch_keeps_order_and_logs(tmp_path):
+    qfile = tmp_path / "q.txt"
+    qfile.write_text("逾期率\n护照怎么办理\n\n😀\n", encoding="utf-8")
+    out = run("--db", str(tmp_path / "t.db"), "ask", "--json", "--batch", str(qfile))
+    lines = out.stdout.splitlines()
+    assert len(lines) == 4
+    objs = [json.loads(line) for line in lines]
+    assert [o["query"] for o in objs] == ["逾期率", "护照怎么办理", "", "😀"]
+    assert [o["abstained"] for o in objs] == [False, True, True, True]
+    listed = run("--db", str(tmp_path / "t.db"), "unanswered")
+    assert "护照怎么办理" in listed.stdout and "逾期率" not in listed.stdout
+
+
+def test_ask_plain_prints_answer_and_source(tmp_path):
+    out = run("--db", str(tmp_path / "t.db"), "ask", "两后生")
+    assert "职业教育" in out.stdout and "来源" in out.stdout
+
+
+def test_validate_passes_on_the_real_data_and_reports_the_known_note():
+    out = run("validate")
+    assert out.returncode == 0, out.stdout
+    assert "note: area.work" in out.stdout and "ok:" in out.stdout
+
+
+def test_broken_knowledge_stops_start_up_with_status_2(tmp_path):
+    kroot = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", kroot)
+    bad = kroot / "qionghai-2021" / "34-work-finance.yaml"
+    bad.write_text(bad.read_text(encoding="utf-8") + "  - id: x\n    kind: overview\n    answer: no\n",
+                   encoding="utf-8")
+    out = run("--knowledge", str(kroot), "--db", str(tmp_path / "t.db"), "chat", stdin="你好\n")
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and "34-work-finance.yaml" in out.stderr
+    out = run("validate", str(kroot))
+    assert out.returncode == 1 and "put it in quotes" in out.stdout
+
+
+def test_chat_with_piped_input(tmp_path):
+    out = run("--db", str(tmp_path / "t.db"), "chat", "--as", "zhang",
+              stdin="/quiz 1\n1\n逾期率\n")
+    assert out.returncode == 0, out.stderr
+    assert "第 1/1 题" in out.stdout and "[1]" in out.stdout and "练习结束" in out.stdout
+    assert "0.5%" in out.stdout
+
+
+def test_serve_without_token_explains():
+    out = run("serve", env={"TELEGRAM_BOT_TOKEN": ""})
+    assert out.returncode == 2 and "TELEGRAM_BOT_TOKEN" in out.stderr

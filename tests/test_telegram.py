@@ -1,0 +1,128 @@
+"""Drive the real python-telegram-bot Application offline and check what would be sent to Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+import pytest
+from telegram import Update
+
+from bot.adapters.telegram import build_application, split_message, to_html
+from bot.core.messages import Reply
+
+from .fake_bot_api import FakeBotAPI
+
+USER = {"id": 4242, "is_bot": False, "first_name": "小_王"}
+CHAT = {"id": 4242, "type": "private"}
+
+
+class TelegramHarness:
+    def __init__(self, dialog):
+        self.api = FakeBotAPI()
+        self.app = build_application("123456:TEST-TOKEN", dialog, request=self.api)
+        self.update_id = 0
+        asyncio.run(self._start())
+
+    async def _start(self):
+        await self.app.initialize()
+        await self.app.post_init(self.app)
+
+    def _process(self, payload):
+        self.update_id += 1
+        update = Update.de_json({"update_id": self.update_id, **payload}, self.app.bot)
+        asyncio.run(self.app.process_update(update))
+
+    def send(self, text: str) -> list[dict]:
+        message = {"message_id": self.update_id + 1, "date": 0, "chat": CHAT, "from": USER, "text": text}
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        self._process({"message": message})
+        return self.api.sent()
+
+    def press(self, data: str) -> list[dict]:
+        self._process({"callback_query": {"id": f"cb{self.update_id}", "from": USER, "chat_instance": "ci",
+                                          "data": data, "message": {"message_id": 7, "date": 0, "chat": CHAT,
+                                                                    "text": "题目"}}})
+        return self.api.sent()
+
+
+@pytest.fixture
+def tg(dialog):
+    return TelegramHarness(dialog)
+
+
+def buttons(sent: list[dict]) -> list[dict]:
+    out = []
+    for params in sent:
+        markup = params.get("reply_markup")
+        if markup:
+            markup = markup if isinstance(markup, dict) else markup.to_dict()
+            out += [b for row in markup["inline_keyboard"] for b in row]
+    return out
+
+
+def test_start_question_and_quiz_by_button(tg):
+    sent = tg.send("/start")
+    assert "请输入您的姓名" in sent[0]["text"] and sent[0]["parse_mode"] == "HTML"
+
+    sent = tg.send("<b>李&明")
+    assert "&lt;b&gt;李&amp;明" in sent[0]["text"] and "<b>李" not in sent[0]["text"]
+    roles = buttons(sent)
+    assert {"text": "村党组织书记", "callback_data": "role:village_secretary"} in roles
+    sent = tg.press("role:village_secretary")
+    assert "请输入您所在的镇" in sent[0]["text"]
+    tg.send("嘉积镇")
+    sent = tg.send("椰林村")
+    assert "登记完成" in sent[0]["text"]
+
+    sent = tg.send("小额信贷逾期率要求多少")
+    assert sent[0]["text"].startswith("<b>") and "0.5%" in sent[0]["text"] and "来源" in sent[0]["text"]
+
+    sent = tg.send("/quiz 2")
+    assert "共 2 题" in sent[0]["text"]
+    options = buttons(sent)
+    assert len(options) >= 2
+    assert all(len(b["callback_data"].encode()) <= 64 and b["callback_data"].isascii() for b in options)
+    tg.api.calls.clear()
+    sent = tg.press(options[0]["callback_data"])
+    assert [m for m, _ in tg.api.calls if m == "answerCallbackQuery"], "the button press is acknowledged"
+    assert [m for m, _ in tg.api.calls if m == "editMessageReplyMarkup"], "the old buttons are removed"
+    assert "回答正确" in sent[0]["text"] or "回答错误" in sent[0]["text"]
+    second = buttons(sent)
+    sent = tg.press(second[-1]["callback_data"])
+    assert "练习结束" in sent[-1]["text"]
+
+    # A press on a finished quiz gets a clear answer, not silence.
+    sent = tg.press(options[0]["callback_data"])
+    assert "已经结束" in sent[0]["text"] or "已经答过" in sent[0]["text"]
+
+
+def test_user_text_is_escaped_and_bad_input_gets_a_reply(tg):
+    for text in ["<script>alert(1)</script>", "😀", "？？", "a" * 10000]:
+        sent = tg.send(text)
+        assert sent, f"no reply to {text[:20]!r}"
+        assert "<script>" not in sent[0]["text"]
+        assert all(len(p["text"]) <= 4096 for p in sent)
+
+
+def test_unknown_command_gets_help(tg):
+    sent = tg.send("/frobnicate")
+    assert "/quiz" in sent[0]["text"]
+
+
+def test_long_replies_are_split_at_line_breaks():
+    reply = Reply("\n".join(f"第{i}行 <b>李&明</b> " + "字" * 50 for i in range(300)), title="标题")
+    chunks = split_message(to_html(reply))
+    assert len(chunks) > 1
+    assert all(len(c) <= 4096 for c in chunks)
+    assert "\n".join(chunks) == to_html(reply)
+    assert all(not c.startswith("\n") for c in chunks)
+    assert html.unescape("".join(chunks)).count("<b>李&明</b>") == 300
+
+
+def test_one_huge_line_is_cut_without_breaking_an_entity():
+    text = html.escape("&" * 5000, quote=False)
+    chunks = split_message(text)
+    assert all(len(c) <= 4096 for c in chunks) and "".join(chunks) == text
+    assert all(c.endswith(";") for c in chunks)
