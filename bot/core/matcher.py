@@ -34,12 +34,13 @@ INTENT_BONUS = 0.06
 
 # Filler that says nothing about the topic; removed (as a break) before bigrams are made. Longest first.
 _FILLER = sorted("""
-请问 问一下 一下 想问 我想 我们 俺们 咱们 你们 他们 这个 那个 这次 那次 这些 那些 到底 听说 究竟 主要 具体
+请问 问一下 一下 一共 总共 分别 想问 我想 我们 俺们 咱们 你们 他们 这个 那个 这次 那次 这些 那些 到底 听说 究竟 主要 具体
 什么 啥子 怎么样 怎么 怎样 如何 哪些 哪个 哪里 哪儿 多少 有没有 是不是 算不算 要不要 能不能 会不会 可不可以
 有哪些 是什么 是啥 为什么 干什么 做什么 需要 应该 必须 可以 关于 对于 还是 或者 然后 就是 一个 之类 情况下
-吗 呢 啊 吧 呀 啥 嘛 哦 哈 呗 么 的 了 得 地 着 过 很 都 也 还 就 又 才 被 把 给 让 向 在 和 与 及 或 跟 对 从
+吗 呢 啊 吧 呀 啥 嘛 哦 哈 呗 么 啦 的 了 得 地 着 过 很 都 也 还 就 又 才 被 把 给 让 向 在 和 与 及 或 跟 对 从
 要 是 有 几 哪 谁 我 你 他 她 它 这 那
 """.split(), key=len, reverse=True)
+# A filler glued to a word the knowledge base uses stays (了 in 了解, 过 in 超过, 主要 in 主要领导): see _strip_filler.
 _RE_FILLER = re.compile("|".join(map(re.escape, _FILLER)))
 _RE_BREAK = re.compile(r"[^\u4e00-\u9fff0-9a-z.%]+")
 
@@ -109,13 +110,6 @@ class _Features:
     sounds: dict[str, float]
 
 
-def _segments(text: str, synonyms: list[tuple[str, str]]) -> list[str]:
-    """Normalise, apply synonyms, and cut at punctuation and filler words."""
-    text = apply_synonyms(normalise(text), synonyms)
-    text = _RE_FILLER.sub(" ", text)
-    return [s for s in _RE_BREAK.split(text) if s]
-
-
 def apply_synonyms(text: str, synonyms: list[tuple[str, str]]) -> str:
     """Replace cadre words by the plan's words, longest first, never inside an occurrence of the plan's word.
 
@@ -142,12 +136,12 @@ def apply_synonyms(text: str, synonyms: list[tuple[str, str]]) -> str:
 
 
 def _bigrams(segment: str) -> list[tuple[str, str]]:
-    """Return (character key, pinyin key) for each bigram of a segment; a lone number counts as a unigram."""
+    """Return (character key, pinyin key) for each bigram of a segment, and for each number in it."""
     toks = tokens(segment)
-    if len(toks) == 1 and toks[0][0].isdigit():
-        return [("c" + toks[0], "p" + toks[0])]
     sounds = [syllable(t) if len(t) == 1 else t for t in toks]
-    return [("c" + toks[i] + toks[i + 1], "p" + sounds[i] + "|" + sounds[i + 1]) for i in range(len(toks) - 1)]
+    pairs = [("c" + toks[i] + toks[i + 1], "p" + sounds[i] + "|" + sounds[i + 1]) for i in range(len(toks) - 1)]
+    # A number is informative on its own (0.5%, 4000): it also counts as a feature by itself.
+    return pairs + [("c" + t, "p" + t) for t in toks if t[0].isdigit()]
 
 
 def _pinyin_string(text: str) -> str:
@@ -168,7 +162,8 @@ class Matcher:
                                key=lambda kv: len(kv[0]), reverse=True)
         self._chars: dict[str, list[tuple[int, float]]] = defaultdict(list)
         self._sounds: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self._names: list[list[str]] = []   # pinyin of title and aliases, for the rapidfuzz re-rank
+        # Title and aliases as (pinyin string, pinyin bigrams): how much of a name the question covers.
+        self._names: list[list[tuple[str, set[str]]]] = []
         self._has: list[set[str]] = []
         for i, entry in enumerate(entries):
             feats = self._entry_features(entry)
@@ -176,8 +171,9 @@ class Matcher:
                 self._chars[key].append((i, w))
             for key, w in feats.sounds.items():
                 self._sounds[key].append((i, w))
-            names = [entry.title, *entry.aliases]
-            self._names.append([p for p in (_pinyin_string(normalise(n)) for n in names) if len(p) >= 4])
+            names = [apply_synonyms(normalise(n), self.synonyms) for n in (entry.title, *entry.aliases)]
+            self._names.append([(_pinyin_string(n), {pk for seg in _RE_BREAK.split(n) for _, pk in _bigrams(seg)})
+                                for n in names])
             has = {"number"} if any(f.kind in _NUMBER_KINDS for f in entry.facts) else set()
             if any(f.kind is FactKind.date for f in entry.facts):
                 has.add("date")
@@ -185,7 +181,9 @@ class Matcher:
                 has.add("lead")
             self._has.append(has)
         n = max(1, len(entries))
-        self._idf_unknown = math.log(1 + n / 0.5)
+        # A question word the knowledge base never uses weighs as much as its rarest word: it lowers coverage,
+        # which is what makes off-topic questions abstain, without drowning a long colloquial question.
+        self._idf_unknown = math.log(1 + n)
         self._idf = {k: math.log(1 + n / len(v)) for k, v in self._sounds.items()}
 
     def _entry_features(self, entry: Entry) -> _Features:
@@ -199,6 +197,34 @@ class Matcher:
                     chars[ck] = max(chars.get(ck, 0.0), w)
                     sounds[pk] = max(sounds.get(pk, 0.0), w)
         return _Features(chars, sounds)
+
+    def _strip_filler(self, text: str) -> str:
+        """Replace filler words by a break, except where a filler is glued to a word the knowledge base uses."""
+        out, pos = [], 0
+        for m in _RE_FILLER.finditer(text):
+            start, end = m.span()
+            glued = (start > 0 and f"c{text[start - 1]}{text[start]}" in self._chars) or (
+                end < len(text) and f"c{text[end - 1]}{text[end]}" in self._chars)
+            if not glued:
+                out += [text[pos:start], " "]
+                pos = end
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _name_cover(self, i: int, qpinyin: str, qsounds: set[str]) -> float:
+        """How fully the question holds one of entry ``i``'s names (title or alias), in [0, 1].
+
+        Two views, the larger wins: the share of the name's bigrams found in the question (by sound), and
+        rapidfuzz's partial ratio of a name no longer than the question against it (pinyin, so a slip of one
+        syllable still scores).
+        """
+        best = 0.0
+        for pinyin, sounds in self._names[i]:
+            if sounds:
+                best = max(best, len(sounds & qsounds) / len(sounds))
+            if 4 <= len(pinyin) <= len(qpinyin):
+                best = max(best, fuzz.partial_ratio(pinyin, qpinyin) / 100)
+        return best
 
     def match(self, query: str, limit: int = 3) -> Match:
         """Rank entries for ``query``.
@@ -219,8 +245,9 @@ class Matcher:
         if bare in _THANKS:
             return Match(query, Verdict.thanks)
 
-        segments = _segments(query, self.synonyms)
-        grams = {pair for seg in segments for pair in _bigrams(seg)}
+        normalised_query = apply_synonyms(normalise(query), self.synonyms)
+        core = self._strip_filler(normalised_query)
+        grams = {pair for seg in _RE_BREAK.split(core) if seg for pair in _bigrams(seg)}
         if not grams:
             return Match(query, Verdict.abstain)
 
@@ -239,15 +266,14 @@ class Matcher:
         if not scores:
             return Match(query, Verdict.abstain)
 
-        normalised_query = apply_synonyms(normalise(query), self.synonyms)
         intents = {name for name, rx in _INTENT_WORDS.items() if rx.search(normalised_query)}
-        qpinyin = _pinyin_string(_RE_FILLER.sub("", normalised_query))
+        qpinyin = _pinyin_string(core)
+        qsounds = {pk for _, pk in grams}
         shortlist = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:12]
         ranked: list[Candidate] = []
         for i, raw in shortlist:
             coverage = raw / total
-            fuzzy = max((fuzz.partial_ratio(name, qpinyin) / 100 for name in self._names[i]), default=0.0)
-            score = 0.8 * coverage + 0.2 * fuzzy * coverage ** 0.5
+            score = 0.75 * coverage + 0.25 * self._name_cover(i, qpinyin, qsounds) * coverage ** 0.5
             if intents & self._has[i]:
                 score += INTENT_BONUS
             ranked.append(Candidate(self.entries[i], round(score, 4)))
