@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
+from typing import Callable
 
 from .answers import Answerer
 from .knowledge import KnowledgeBase
@@ -17,6 +18,8 @@ from .messages import Button, Incoming, Reply
 from .quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, ButtonPress, QuizMaster
 from .roles import Role
 from .store import Person, QuizSession, Store
+
+CommandHandler = Callable[[Person, str], list[Reply]]
 
 #: Messages longer than this (characters) are not read as a question.
 MAX_QUESTION_CHARS = 300
@@ -49,6 +52,12 @@ class Dialog:
         self.store = store
         self.answerer = Answerer(kb)
         self.quiz = quizmaster or QuizMaster(kb, store)
+        self.commands: dict[str, CommandHandler] = {
+            "start": self._start, "help": self._help, "quiz": self._quiz, "me": self._me, "cancel": self._cancel}
+
+    def add_command(self, name: str, handler: "CommandHandler") -> None:
+        """Register ``/name``: ``handler(person, argument text)`` returns the replies. Replaces an existing one."""
+        self.commands[name] = handler
 
     def handle(self, msg: Incoming) -> list[Reply]:
         """Handle one message and return the replies to send, in order. Never raises for user input."""
@@ -59,8 +68,7 @@ class Dialog:
         if text.startswith("/"):
             command, _, arg = text[1:].partition(" ")
             command = command.split("@", 1)[0].lower()   # /quiz@ShuxiBot in groups
-            handler = {"start": self._start, "help": self._help, "quiz": self._quiz, "me": self._me,
-                       "cancel": self._cancel}.get(command)
+            handler = self.commands.get(command)
             if handler is None:
                 return [Reply(f"不认识这个命令。\n\n{HELP}")]
             return handler(person, arg.strip())

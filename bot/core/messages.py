@@ -39,9 +39,20 @@ class Incoming:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply: ``kind`` is ``document`` (e.g. an .xlsx) or ``photo`` (a PNG chart)."""
+
+    filename: str
+    data: bytes
+    kind: str = "document"
+
+
+@dataclass(frozen=True)
 class Reply:
-    """One message to send: optional ``title`` (shown in bold where possible), plain ``text``, rows of buttons."""
+    """One message to send: optional ``title`` (shown in bold where possible), plain ``text``, rows of buttons,
+    and optionally one file (``attachment``), whose caption is the text."""
 
     text: str
     title: str | None = None
     buttons: list[list[Button]] = field(default_factory=list)
+    attachment: Attachment | None = None
