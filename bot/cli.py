@@ -20,12 +20,16 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .core import knowledge
 from .core.answers import Answerer
 from .core.knowledge import KnowledgeBase
 from .core.store import Store
 from .core.yamlfile import DataFileError
+
+if TYPE_CHECKING:
+    from .core.dialog import Dialog
 
 DEFAULT_DB = knowledge.PROJECT_ROOT / "data" / "shuxi.db"
 
@@ -52,6 +56,13 @@ def load_kb(args: argparse.Namespace) -> KnowledgeBase:
 def open_store(args: argparse.Namespace) -> Store:
     """Open the database named by ``--db`` or SHUXI_DB (default ``data/shuxi.db``, created on first run)."""
     return Store(getattr(args, "db", None) or os.environ.get("SHUXI_DB") or DEFAULT_DB)
+
+
+def make_dialog(args: argparse.Namespace) -> "Dialog":
+    """Build the dialog every channel uses: knowledge base, store, and every command set installed."""
+    from .core.dialog import Dialog
+
+    return Dialog(load_kb(args), open_store(args))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -124,10 +135,8 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     """Run the dialog in the terminal."""
     from .adapters.terminal import run_terminal
-    from .core.dialog import Dialog
 
-    kb = load_kb(args)
-    return run_terminal(Dialog(kb, open_store(args)), person=getattr(args, "as_person", None) or "me")
+    return run_terminal(make_dialog(args), person=getattr(args, "as_person", None) or "me")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -137,10 +146,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("TELEGRAM_BOT_TOKEN is not set; use `python -m bot chat` for the terminal.", file=sys.stderr)
         return 2
     from .adapters.telegram import run_polling
-    from .core.dialog import Dialog
 
-    kb = load_kb(args)
-    run_polling(token, Dialog(kb, open_store(args)))
+    run_polling(token, make_dialog(args))
     return 0
 
 
