@@ -53,6 +53,11 @@ class Answerer:
             return Reply("不客气！还有问题随时发给我，或发送 /quiz 再练几道题。")
         if match.verdict is Verdict.empty:
             return Reply("没看到文字内容。请直接输入想问的政策问题，比如" + EXAMPLES + "。")
+        if match.verdict is Verdict.no_figure:
+            related = [c.entry for c in match.candidates]
+            text = ("方案里没有规定这个具体数字（金额、比例或次数），我不能替方案回答，以免说错。"
+                    "请以主管部门的文件为准。方案里相关的要求可以点下面查看：")
+            return Reply(text, buttons=[[Button(f"{e.title}"[:60], f"kb:{e.id}")] for e in related])
         if match.verdict is Verdict.abstain:
             weak = [c.entry for c in match.candidates if c.score >= SUGGEST_ABOVE]
             text = ("抱歉，方案里没有找到能回答这个问题的内容，我只回答《" + self.kb.assessment.title + "》里的政策和要求。"

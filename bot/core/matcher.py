@@ -22,7 +22,7 @@ from .models import Entry, FactKind
 from .text import has_content, normalise, syllable, tokens
 
 #: Below this the bot abstains. Scores are in [0, 1.1].
-ABSTAIN_BELOW = 0.42
+ABSTAIN_BELOW = 0.40
 #: When the runner-up is this close to the best (Rasa's default ambiguity gap), suggestions are offered.
 AMBIGUITY_GAP = 0.1
 #: Below this the answer is given with "did you mean" suggestions even when the gap is wide.
@@ -31,10 +31,11 @@ CONFIDENT_AT = 0.6
 FIELD_WEIGHTS = {"title": 1.0, "alias": 1.0, "answer": 0.6}
 PINYIN_ONLY = 0.85   # a bigram that matches by sound only, not by characters
 INTENT_BONUS = 0.06
+JUNCTION = 0.25      # weight of an unknown pair that straddles two known words
 
 # Filler that says nothing about the topic; removed (as a break) before bigrams are made. Longest first.
 _FILLER = sorted("""
-请问 问一下 一下 一共 总共 分别 想问 我想 我们 俺们 咱们 你们 他们 这个 那个 这次 那次 这些 那些 到底 听说 究竟 主要 具体
+请问 问一下 一下 一共 总共 分别 想问 咋样 咋办 怎么办 干啥 干嘛 咋 我想 我们 俺们 咱们 你们 他们 这个 那个 这次 那次 这些 那些 到底 听说 究竟 主要 具体
 什么 啥子 怎么样 怎么 怎样 如何 哪些 哪个 哪里 哪儿 多少 有没有 是不是 算不算 要不要 能不能 会不会 可不可以
 有哪些 是什么 是啥 为什么 干什么 做什么 需要 应该 必须 可以 关于 对于 还是 或者 然后 就是 一个 之类 情况下
 吗 呢 啊 吧 呀 啥 嘛 哦 哈 呗 么 啦 的 了 得 地 着 过 很 都 也 还 就 又 才 被 把 给 让 向 在 和 与 及 或 跟 对 从
@@ -50,6 +51,12 @@ _INTENT_WORDS = {
     "lead": re.compile(r"谁|哪个部门|哪些部门|哪个单位|牵头|负责|组长"),
     "number": re.compile(r"多少|几|百分之|比例|比率|标准|多高|多大|分值|达到|不低于|低于"),
 }
+# Questions that ask for a figure of a given kind. The plan gives few amounts; when the matching entries state
+# none of that kind, answering with the topic's entry would be confidently wrong.
+_ASKS_MONEY = re.compile(r"多少钱|多少元|几元|多少块|补助多少|补贴多少|标准是多少|保费|金额|工资")
+_ASKS_RATE = re.compile(r"(.)率(?:是|要|为|有)?(?:多少|几)|百分之(?:几|多少)|比例(?:是|为|要求|要|有)?(?:多少|几)")
+_ASKS_COUNT = re.compile(r"(?:几|多少)(次|户|人|种|个村|个镇)")
+_NUMBER_BEFORE = r"(?:\d+|[一二两三四五六七八九十百千]+)"
 _LEAD_IN_ANSWER = re.compile(r"牵头|负责|组长|担任|责任人")
 _NUMBER_KINDS = {FactKind.percent, FactKind.money, FactKind.score, FactKind.count}
 
@@ -70,6 +77,7 @@ class Verdict(str, Enum):
     greeting = "greeting"      # 你好 and the like
     thanks = "thanks"          # 谢谢, 好的 and the like
     empty = "empty"            # no letters, digits or Chinese at all (emoji, punctuation, blank)
+    no_figure = "no_figure"    # asks for an amount, rate or count the plan does not give (危改每户补助多少钱)
 
 
 @dataclass(frozen=True)
@@ -198,13 +206,36 @@ class Matcher:
                     sounds[pk] = max(sounds.get(pk, 0.0), w)
         return _Features(chars, sounds)
 
+    def _weighted_grams(self, core: str) -> dict[tuple[str, str], float]:
+        """Return the question's (character key, pinyin key) features with their weights (IDF).
+
+        A pair the knowledge base never uses weighs as much as its rarest pair — that is what makes an off-topic
+        question abstain — except a pair squeezed between two known pairs (文件|制定 gives 件制): it says nothing
+        about the topic and weighs a quarter.
+        """
+        out: dict[tuple[str, str], float] = {}
+        for seg in _RE_BREAK.split(core):
+            pairs = _bigrams(seg) if seg else []
+            known = [pk in self._idf for _, pk in pairs]
+            for j, pair in enumerate(pairs):
+                if known[j]:
+                    weight = self._idf[pair[1]]
+                else:
+                    junction = 0 < j < len(pairs) - 1 and known[j - 1] and known[j + 1]
+                    weight = self._idf_unknown * (JUNCTION if junction else 1.0)
+                out[pair] = max(out.get(pair, 0.0), weight)
+        return out
+
     def _strip_filler(self, text: str) -> str:
         """Replace filler words by a break, except where a filler is glued to a word the knowledge base uses."""
         out, pos = [], 0
         for m in _RE_FILLER.finditer(text):
             start, end = m.span()
-            glued = (start > 0 and f"c{text[start - 1]}{text[start]}" in self._chars) or (
-                end < len(text) and f"c{text[end - 1]}{text[end]}" in self._chars)
+            word = m.group()
+            # A two-character filler is kept only if it is itself a word the knowledge base uses (主要领导).
+            glued = (len(word) == 1 or f"c{word}" in self._chars) and (
+                (start > 0 and f"c{text[start - 1]}{text[start]}" in self._chars)
+                or (end < len(text) and f"c{text[end - 1]}{text[end]}" in self._chars))
             if not glued:
                 out += [text[pos:start], " "]
                 pos = end
@@ -247,14 +278,13 @@ class Matcher:
 
         normalised_query = apply_synonyms(normalise(query), self.synonyms)
         core = self._strip_filler(normalised_query)
-        grams = {pair for seg in _RE_BREAK.split(core) if seg for pair in _bigrams(seg)}
+        grams = self._weighted_grams(core)
         if not grams:
             return Match(query, Verdict.abstain)
 
         total = 0.0
         scores: dict[int, float] = defaultdict(float)
-        for ck, pk in grams:
-            idf = self._idf.get(pk, self._idf_unknown)
+        for (ck, pk), idf in grams.items():
             total += idf
             best: dict[int, float] = {}
             for i, w in self._sounds.get(pk, ()):
@@ -282,6 +312,33 @@ class Matcher:
         top = ranked[0].score
         if top < ABSTAIN_BELOW:
             return Match(query, Verdict.abstain, ranked)
+        figure = _figure_check(normalised_query)
+        if figure is not None:
+            holding = [c for c in ranked if c.score >= ABSTAIN_BELOW and figure(c.entry)]
+            if not holding:
+                return Match(query, Verdict.no_figure, ranked)
+            ranked.remove(holding[0])
+            ranked.insert(0, holding[0])
+            top = holding[0].score
         close = len(ranked) > 1 and top - ranked[1].score < AMBIGUITY_GAP
         verdict = Verdict.unsure if close or top < CONFIDENT_AT else Verdict.answer
         return Match(query, verdict, ranked)
+
+
+def _figure_check(question: str):
+    """Return a test ``entry -> bool`` for "does this entry state the figure asked for", or None when the
+    question asks for no specific amount, rate or count."""
+    if _ASKS_MONEY.search(question):
+        return lambda e: any(f.kind is FactKind.money for f in e.facts)
+    rate = _ASKS_RATE.search(question)
+    if rate:
+        word = rate.group(1) + "率" if rate.group(1) else None
+        if word and word[0].isalnum() and "\u4e00" <= word[0] <= "\u9fff":
+            return lambda e: word in e.answer and any(f.kind is FactKind.percent for f in e.facts)
+        return lambda e: any(f.kind is FactKind.percent for f in e.facts)
+    count = _ASKS_COUNT.search(question)
+    if count:
+        unit = count.group(1)
+        rx = re.compile(_NUMBER_BEFORE + re.escape(unit))
+        return lambda e: bool(rx.search(e.answer))
+    return None

@@ -18,10 +18,11 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _CN_NUM = "零〇一二两三四五六七八九十百千万"
 
 # A number in words counts as a number only before a unit or measure word, so 一般 and 统一 stay words.
-_MEASURE = "个种项名户人月日号次场分元年倍岁"
+_MEASURE = "个种项名户人月日号次场分元块年倍岁"
 _RE_CN_NUMBER = re.compile(rf"([{_CN_NUM}]+(?:点[{_CN_NUM}]+)?)(?=[{_MEASURE}])")
 _RE_PERCENT_WORDS = re.compile(rf"百分之([{_CN_NUM}]+(?:点[{_CN_NUM}]+)?|\d+(?:\.\d+)?)")
 _RE_HAO = re.compile(r"(\d+)号")
+_RE_KUAI = re.compile(r"(\d+)块钱?")
 _RE_SPACES_IN_NUMBER = re.compile(r"(?<=\d)\s+(?=[\d%.])|(?<=\d)\s+(?=[%])")
 
 
@@ -66,7 +67,7 @@ def normalise(text: str) -> str:
     """Return ``text`` in the one form used for matching.
 
     NFKC (full-width digits, ％ and letters become ASCII), lower case, 百分之X → X%, 一半 → 50%, number words
-    before a measure word → digits (三十种 → 30种), 15号 → 15日, spaces inside numbers removed. ``.`` and ``%``
+    before a measure word → digits (三十种 → 30种), 15号 → 15日, 4000块 → 4000元, spaces inside numbers removed. ``.`` and ``%``
     inside numbers are kept.
     """
     text = unicodedata.normalize("NFKC", text).lower()
@@ -76,6 +77,7 @@ def normalise(text: str) -> str:
     text = text.replace("一半", "50%")
     text = _RE_CN_NUMBER.sub(lambda m: cn_to_number(m.group(1)), text)
     text = _RE_HAO.sub(r"\1日", text)
+    text = _RE_KUAI.sub(r"\1元", text)  # 4000块 is how 4000元 is said
     return text
 
 

@@ -49,9 +49,13 @@ class _Node:
     plain: bool = False
 
 
+# libyaml's parser when PyYAML was built with it (several times faster); same YAML, same positions.
+_ComposeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _compose(text: str, file: str) -> tuple[Any, dict[Loc, _Node], list[DataError]]:
     """Parse ``text``; return (data, positions by path, duplicate-key errors). Raises ``yaml.YAMLError``."""
-    loader = yaml.SafeLoader(text)
+    loader = _ComposeLoader(text)
     try:
         root = loader.get_single_node()
     finally:
@@ -75,7 +79,7 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Loc, _Node], list[DataErro
         if isinstance(node, yaml.SequenceNode):
             positions[loc] = _Node(line)
             return [build(child, loc + (i,)) for i, child in enumerate(node.value)]
-        positions[loc] = _Node(line, node.value, plain=node.style is None)
+        positions[loc] = _Node(line, node.value, plain=not node.style)  # None or "" (libyaml): plain
         value = _constructor.construct_object(node)
         _constructor.constructed_objects.clear()
         return value
