@@ -10,8 +10,11 @@ number, a date, a lead unit). A weak best score means "I don't know", never a ra
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import Enum
@@ -31,6 +34,7 @@ CONFIDENT_AT = 0.6
 FIELD_WEIGHTS = {"title": 1.0, "alias": 1.0, "answer": 0.6}
 PINYIN_ONLY = 0.85   # a bigram that matches by sound only, not by characters
 INTENT_BONUS = 0.06
+COMMON_PAIR_CANDIDATES = 200   # entries a very common pair is scored for (only in bases of thousands)
 JUNCTION = 0.25      # weight of an unknown pair that straddles two known words
 
 # Filler that says nothing about the topic; removed (as a break) before bigrams are made. Longest first.
@@ -168,17 +172,17 @@ class Matcher:
         self.entries = entries
         self.synonyms = sorted(((normalise(k), normalise(v)) for k, v in (synonyms or {}).items()),
                                key=lambda kv: len(kv[0]), reverse=True)
-        self._chars: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self._sounds: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        chars: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        sounds: dict[str, list[tuple[int, float]]] = defaultdict(list)
         # Title and aliases as (pinyin string, pinyin bigrams): how much of a name the question covers.
         self._names: list[list[tuple[str, set[str]]]] = []
         self._has: list[set[str]] = []
         for i, entry in enumerate(entries):
             feats = self._entry_features(entry)
             for key, w in feats.chars.items():
-                self._chars[key].append((i, w))
+                chars[key].append((i, w))
             for key, w in feats.sounds.items():
-                self._sounds[key].append((i, w))
+                sounds[key].append((i, w))
             names = [apply_synonyms(normalise(n), self.synonyms) for n in (entry.title, *entry.aliases)]
             self._names.append([(_pinyin_string(n), {pk for seg in _RE_BREAK.split(n) for _, pk in _bigrams(seg)})
                                 for n in names])
@@ -192,7 +196,12 @@ class Matcher:
         # A question word the knowledge base never uses weighs as much as its rarest word: it lowers coverage,
         # which is what makes off-topic questions abstain, without drowning a long colloquial question.
         self._idf_unknown = math.log(1 + n)
-        self._idf = {k: math.log(1 + n / len(v)) for k, v in self._sounds.items()}
+        self._idf = {k: math.log(1 + n / len(v)) for k, v in sounds.items()}
+        # Postings as compact arrays (entry numbers ascending, weights): a 100× larger base stays small in memory.
+        self._chars = {k: _postings(v) for k, v in chars.items()}
+        self._sounds = {k: _postings(v) for k, v in sounds.items()}
+        # A pair found in this many entries says little; it is scored only for entries rarer pairs found.
+        self._common = max(500, n // 10)
 
     def _entry_features(self, entry: Entry) -> _Features:
         chars: dict[str, float] = {}
@@ -205,6 +214,15 @@ class Matcher:
                     chars[ck] = max(chars.get(ck, 0.0), w)
                     sounds[pk] = max(sounds.get(pk, 0.0), w)
         return _Features(chars, sounds)
+
+    def _add(self, scores: dict[int, float], ck: str, pk: str, idf: float) -> None:
+        """Add one pair's contribution to every entry holding it: by characters, else by sound (× PINYIN_ONLY)."""
+        best = {i: w * PINYIN_ONLY for i, w in zip(*self._sounds.get(pk, _NO_POSTINGS))}
+        for i, w in zip(*self._chars.get(ck, _NO_POSTINGS)):
+            if w > best.get(i, 0.0):
+                best[i] = w
+        for i, w in best.items():
+            scores[i] += idf * w
 
     def _weighted_grams(self, core: str) -> dict[tuple[str, str], float]:
         """Return the question's (character key, pinyin key) features with their weights (IDF).
@@ -282,17 +300,26 @@ class Matcher:
         if not grams:
             return Match(query, Verdict.abstain)
 
-        total = 0.0
+        total = sum(grams.values())
         scores: dict[int, float] = defaultdict(float)
+        common = []
         for (ck, pk), idf in grams.items():
-            total += idf
-            best: dict[int, float] = {}
-            for i, w in self._sounds.get(pk, ()):
-                best[i] = w * PINYIN_ONLY
-            for i, w in self._chars.get(ck, ()):
-                best[i] = max(best.get(i, 0.0), w)
-            for i, w in best.items():
-                scores[i] += idf * w
+            if len(self._sounds.get(pk, _NO_POSTINGS)[0]) > self._common:
+                common.append((ck, pk, idf))
+            else:
+                self._add(scores, ck, pk, idf)
+        if common and not scores:
+            for ck, pk, idf in common:
+                self._add(scores, ck, pk, idf)
+        elif common:
+            # Pairs found in many entries only add to the best entries rarer pairs found: exact for those.
+            found = heapq.nlargest(COMMON_PAIR_CANDIDATES, scores, key=scores.__getitem__)
+            for ck, pk, idf in common:
+                sounds, chars = self._sounds[pk], self._chars.get(ck, _NO_POSTINGS)
+                for i in found:
+                    w = max(_weight(sounds, i) * PINYIN_ONLY, _weight(chars, i))
+                    if w:
+                        scores[i] += idf * w
         if not scores:
             return Match(query, Verdict.abstain)
 
@@ -342,3 +369,18 @@ def _figure_check(question: str):
         rx = re.compile(_NUMBER_BEFORE + re.escape(unit))
         return lambda e: bool(rx.search(e.answer))
     return None
+
+
+_NO_POSTINGS: tuple[array, array] = (array("I"), array("f"))
+
+
+def _postings(items: list[tuple[int, float]]) -> tuple[array, array]:
+    """Pack (entry number, weight) pairs, entry numbers ascending, into two arrays."""
+    return array("I", (i for i, _ in items)), array("f", (w for _, w in items))
+
+
+def _weight(postings: tuple[array, array], i: int) -> float:
+    """Return entry ``i``'s weight in ``postings`` (0.0 when absent), by binary search."""
+    ids, weights = postings
+    k = bisect_left(ids, i)
+    return weights[k] if k < len(ids) and ids[k] == i else 0.0
