@@ -92,3 +92,29 @@ def test_number_words(words, number):
                                          ("统一开展", "统一开展")])
 def test_normalise(typed, form):
     assert normalise(typed) == form
+
+
+@pytest.mark.parametrize("typed", ["危房改造每户补助多少钱", "小额信贷利率是多少", "帮扶联系人每个月入户几次"])
+def test_asking_for_a_figure_the_plan_does_not_give_is_not_answered(answerer, typed):
+    match = answerer.match(typed)
+    assert match.verdict is Verdict.no_figure and match.abstained
+    reply = answerer.reply(match)
+    assert "没有规定" in reply.text and reply.buttons  # related entries offered, not asserted as the answer
+
+
+@pytest.mark.parametrize("typed, fact", [
+    ("产业奖补谁牵头", "农业农村局"),
+    ("就业奖补哪个部门牵头", "人社局"),
+    ("收入确认表什么时候贴", "10月28日"),
+])
+def test_intent_prefers_the_entry_holding_the_lead_or_date(answerer, typed, fact):
+    assert fact in first_text(answerer, typed)
+
+
+def test_close_candidates_come_with_suggestion_buttons(answerer):
+    match = answerer.match("责任落实")
+    reply = answerer.reply(match)
+    if match.verdict is Verdict.unsure:
+        assert 1 <= len(reply.buttons) <= 2 and all(b.data.startswith("kb:") for row in reply.buttons for b in row)
+    else:
+        assert match.candidates[0].score - match.candidates[1].score >= 0.1 and not reply.buttons

@@ -36,6 +36,8 @@ def test_ask_batch_keeps_order_and_logs(tmp_path):
     assert [o["abstained"] for o in objs] == [False, True, True, True]
     listed = run("--db", str(tmp_path / "t.db"), "unanswered")
     assert "护照怎么办理" in listed.stdout and "逾期率" not in listed.stdout
+    later = run("--db", str(tmp_path / "t.db"), "unanswered", "--since", "2999-01-01")
+    assert later.stdout.strip() == "no unanswered questions"
 
 
 def test_ask_plain_prints_answer_and_source(tmp_path):
