@@ -126,3 +126,16 @@ def test_one_huge_line_is_cut_without_breaking_an_entity():
     chunks = split_message(text)
     assert all(len(c) <= 4096 for c in chunks) and "".join(chunks) == text
     assert all(c.endswith(";") for c in chunks)
+
+
+class BrokenDialog:
+    def handle(self, msg):
+        raise RuntimeError("boom")
+
+
+def test_error_handler_reports_and_the_bot_keeps_going(dialog):
+    tg = TelegramHarness(BrokenDialog())
+    sent = tg.send("逾期率")
+    assert "出错了" in sent[0]["text"]
+    tg.app.bot_data["dialog"] = dialog
+    assert "0.5%" in tg.send("逾期率")[0]["text"]
