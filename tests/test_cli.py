@@ -75,3 +75,22 @@ def test_chat_with_piped_input(tmp_path):
 def test_serve_without_token_explains():
     out = run("serve", env={"TELEGRAM_BOT_TOKEN": ""})
     assert out.returncode == 2 and "TELEGRAM_BOT_TOKEN" in out.stderr
+
+
+def test_terminal_survives_odd_digits_and_bad_bytes(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "bot", "--db", str(tmp_path / "t.db"), "chat"], cwd=ROOT,
+                          input="①\n²\n".encode() + b"\xff\xfe\n" + b"9" * 5000 + b"\n/quiz " + b"9" * 5000 + b"\n",
+                          capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-500:]
+    assert b"Traceback" not in proc.stderr
+
+
+def test_bad_database_path_and_unreadable_batch_file_get_clean_errors(tmp_path):
+    out = run("--db", str(tmp_path), "ask", "逾期率")
+    assert out.returncode == 2 and "cannot open the database" in out.stderr and "Traceback" not in out.stderr
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes("逾期率".encode("gbk"))
+    out = run("--db", str(tmp_path / "t.db"), "ask", "--json", "--batch", str(gbk))
+    assert out.returncode == 2 and "UTF-8" in out.stderr and "Traceback" not in out.stderr
+    out = run("--db", str(tmp_path / "t.db"), "unanswered", "--since", "yesterday")
+    assert out.returncode == 2 and "--since" in out.stderr

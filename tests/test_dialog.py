@@ -129,3 +129,27 @@ def test_suggestion_button_shows_that_entry(chat, kb):
     entry = kb.by_id["work.finance.4"]
     reply = chat.press_data(f"kb:{entry.id}")[0]
     assert reply.title == entry.title and entry.answer in reply.text
+
+
+def test_quiz_answered_by_typing_a_letter_or_the_option(chat, store, kb):
+    chat.say("/quiz 2")
+    session = store.open_session(store.person("cli:tester").id)
+    question = next(q for q in kb.questions if q.id == session.question_ids[0])
+    options = chat.dialog.quiz.options(session, question)
+    typed = "abcd"[options.index(question.answer)] if len(options) > 2 else question.answer
+    assert "回答正确" in chat.say(typed)[0].text
+    assert store.db["quiz_answers"].count == 1
+
+
+def test_registration_asks_again_for_an_ambiguous_role_or_a_question_as_name(chat):
+    chat.say("/start")
+    assert "不像姓名" in chat.say("小额信贷逾期率要求多少")[0].text
+    chat.say("李四")
+    assert "请点下面的按钮" in chat.say("村")[0].text          # one character names no single role
+    assert "请输入您所在的镇" in chat.say("帮扶联系人")[0].text
+
+
+def test_undecodable_and_zero_width_input_is_cleaned(chat, store):
+    reply = chat.say("\udcff逾\u200b期率")[0]
+    assert "0.5%" in reply.text
+    assert list(store.db["asked_questions"].rows)[-1]["text"] == "?逾期率"  # the undecodable byte as ?

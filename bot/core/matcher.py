@@ -22,7 +22,7 @@ from enum import Enum
 from rapidfuzz import fuzz
 
 from .models import Entry, FactKind
-from .text import has_content, normalise, syllable, tokens
+from .text import has_content, is_cjk, normalise, syllable, tokens
 
 #: Below this the bot abstains. Scores are in [0, 1.1].
 ABSTAIN_BELOW = 0.40
@@ -35,7 +35,8 @@ FIELD_WEIGHTS = {"title": 1.0, "alias": 1.0, "answer": 0.6}
 PINYIN_ONLY = 0.85   # a bigram that matches by sound only, not by characters
 INTENT_BONUS = 0.06
 COMMON_PAIR_CANDIDATES = 200   # entries a very common pair is scored for (only in bases of thousands)
-JUNCTION = 0.25      # weight of an unknown pair that straddles two known words
+JUNCTION = 0.25
+NAMED_AT = 0.75      # a one-pair question scores this only when the pair is in a title or alias      # weight of an unknown pair that straddles two known words
 
 # Filler that says nothing about the topic; removed (as a break) before bigrams are made. Longest first.
 _FILLER = sorted("""
@@ -59,7 +60,7 @@ _INTENT_WORDS = {
 # none of that kind, answering with the topic's entry would be confidently wrong.
 _ASKS_MONEY = re.compile(r"多少钱|多少元|几元|多少块|补助多少|补贴多少|标准是多少|保费|金额|工资")
 _ASKS_RATE = re.compile(r"(.)率(?:是|要|为|有)?(?:多少|几)|百分之(?:几|多少)|比例(?:是|为|要求|要|有)?(?:多少|几)")
-_ASKS_COUNT = re.compile(r"(?:几|多少)(次|户|人|种|个村|个镇)")
+_ASKS_COUNT = re.compile(r"(?:几|多少)(次)")
 _NUMBER_BEFORE = r"(?:\d+|[一二两三四五六七八九十百千]+)"
 _LEAD_IN_ANSWER = re.compile(r"牵头|负责|组长|担任|责任人")
 _NUMBER_KINDS = {FactKind.percent, FactKind.money, FactKind.score, FactKind.count}
@@ -288,6 +289,11 @@ class Matcher:
         query = query[:500]
         if not has_content(query):
             return Match(query, Verdict.empty)
+        if not any(is_cjk(c) for c in query):
+            # No Chinese at all (1, 2021, <script>, ' or 1=1): nothing in the plan is asked that way.
+            bare_ascii = _RE_BREAK.sub("", normalise(query))
+            return Match(query, Verdict.greeting if bare_ascii in _GREETINGS else (
+                Verdict.thanks if bare_ascii in _THANKS else Verdict.abstain))
         bare = _RE_BREAK.sub("", normalise(query))
         if bare in _GREETINGS:
             return Match(query, Verdict.greeting)
@@ -339,9 +345,15 @@ class Matcher:
         top = ranked[0].score
         if top < ABSTAIN_BELOW:
             return Match(query, Verdict.abstain, ranked)
+        if len(grams) == 1 and top < NAMED_AT:
+            # One pair only (中国, 第三, a bare number): it must name an entry (title or alias), not merely occur
+            # somewhere in an answer.
+            return Match(query, Verdict.abstain, ranked)
         figure = _figure_check(normalised_query)
         if figure is not None:
-            holding = [c for c in ranked if c.score >= ABSTAIN_BELOW and figure(c.entry)]
+            # Only an entry as good as the best may stand in for it: a weaker entry that happens to hold a figure
+            # is about something else (就业奖补多少钱 must not get 产业奖补's 1000元).
+            holding = [c for c in ranked if c.score > top - AMBIGUITY_GAP and figure(c.entry)]
             if not holding:
                 return Match(query, Verdict.no_figure, ranked)
             ranked.remove(holding[0])
@@ -360,8 +372,8 @@ def _figure_check(question: str):
     rate = _ASKS_RATE.search(question)
     if rate:
         word = rate.group(1) + "率" if rate.group(1) else None
-        if word and word[0].isalnum() and "\u4e00" <= word[0] <= "\u9fff":
-            return lambda e: word in e.answer and any(f.kind is FactKind.percent for f in e.facts)
+        if word and "\u4e00" <= word[0] <= "\u9fff":
+            return lambda e: word in e.answer   # 确权率 → "不低于全省平均值" is the plan's answer
         return lambda e: any(f.kind is FactKind.percent for f in e.facts)
     count = _ASKS_COUNT.search(question)
     if count:
