@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,15 +56,32 @@ def load_kb(args: argparse.Namespace) -> KnowledgeBase:
 
 
 def open_store(args: argparse.Namespace) -> Store:
-    """Open the database named by ``--db`` or SHUXI_DB (default ``data/shuxi.db``, created on first run)."""
-    return Store(getattr(args, "db", None) or os.environ.get("SHUXI_DB") or DEFAULT_DB)
+    """Open the database named by ``--db`` or SHUXI_DB (default ``data/shuxi.db``, created on first run).
+
+    Exits with status 2 and a one-line message when it cannot be opened (a folder, not a database, no access).
+    """
+    path = getattr(args, "db", None) or os.environ.get("SHUXI_DB") or DEFAULT_DB
+    try:
+        return Store(path)
+    except (sqlite3.Error, OSError) as exc:
+        print(f"cannot open the database {path}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def make_dialog(args: argparse.Namespace) -> "Dialog":
     """Build the dialog every channel uses: knowledge base, store, and every command set installed."""
+    from .core import coordinators
     from .core.dialog import Dialog
+    from .core.readiness import load_rule
 
-    return Dialog(load_kb(args), open_store(args))
+    dialog = Dialog(load_kb(args), open_store(args))
+    try:
+        coordinators.install(dialog, rule=load_rule(getattr(args, "readiness", None)))
+    except (DataFileError, ValueError, FileNotFoundError) as exc:
+        print(f"Coordinator settings are broken (config/readiness.yaml, config/coordinators.yaml or "
+              f"SHUXI_COORDINATORS); fix them and start again:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return dialog
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -92,7 +111,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     store = open_store(args) if not args.no_log else None
     person = store.person("cli:ask") if store else None
     if args.batch:
-        questions = Path(args.batch).read_text(encoding="utf-8").splitlines()
+        try:
+            # One question per line, and only \n / \r\n end a line (not U+2028 and the like).
+            questions = Path(args.batch).read_text(encoding="utf-8-sig").replace("\r\n", "\n").split("\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"cannot read {args.batch} as UTF-8 text: {exc}", file=sys.stderr)
+            return 2
+        if questions and questions[-1] == "":
+            questions.pop()
     elif args.question:
         questions = [" ".join(args.question)]
     else:
@@ -122,6 +148,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_unanswered(args: argparse.Namespace) -> int:
     """List abstained and low-confidence questions, most frequent first."""
+    if args.since:
+        try:
+            date.fromisoformat(args.since[:10])
+        except ValueError:
+            print(f"--since takes a date like 2021-10-15, not {args.since!r}", file=sys.stderr)
+            return 2
     rows = open_store(args).unanswered(args.since)
     if not rows:
         print("no unanswered questions")
@@ -180,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("unanswered", help="questions the bot could not answer well, most frequent first")
     s.add_argument("--since", metavar="DATE", help="only since this date (YYYY-MM-DD)")
     s.set_defaults(func=cmd_unanswered)
+
+    from .cli_coord import add_parsers
+    add_parsers(sub)
     return p
 
 

@@ -16,6 +16,8 @@ class FakeBotAPI(BaseRequest):
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        #: (method, multipart parts {name: (filename, bytes, mime type)}) for every upload
+        self.files: list[tuple[str, dict[str, Any]]] = []
         self._message_id = 100
 
     async def initialize(self) -> None:
@@ -35,10 +37,12 @@ class FakeBotAPI(BaseRequest):
         self.calls.append((name, params))
         if name == "getMe":
             result: Any = BOT_USER
-        elif name == "sendMessage":
+        elif name in ("sendMessage", "sendDocument", "sendPhoto"):
             self._message_id += 1
-            result = {"message_id": self._message_id, "date": 0, "text": params["text"],
+            result = {"message_id": self._message_id, "date": 0, "text": params.get("text", ""),
                       "chat": {"id": params["chat_id"], "type": "private"}, "from": BOT_USER}
+            if request_data and request_data.multipart_data:
+                self.files.append((name, {k: v for k, v in request_data.multipart_data.items()}))
         else:
             result = True
         return 200, json.dumps({"ok": True, "result": result}).encode()

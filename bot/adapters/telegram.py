@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.ext import (
     Application,
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "quiz", "me", "cancel")
 MAX_MESSAGE = int(MessageLimit.MAX_TEXT_LENGTH)
+MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)
 
 
 def to_html(reply: Reply) -> str:
@@ -77,13 +78,29 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 async def send_replies(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: list[Reply]) -> None:
-    """Send replies to the chat of ``update``, each split as needed; buttons go on the last chunk."""
+    """Send replies to the chat of ``update``, each split as needed; buttons go on the last chunk.
+
+    A reply with an attachment is sent as a document (``send_document``) or photo (``send_photo``) with its text
+    as the caption when the text fits Telegram's caption limit; otherwise the text goes first as messages and the
+    file follows without a caption.
+    """
     chat_id = update.effective_chat.id
     for reply in replies:
-        chunks = split_message(to_html(reply))
-        for i, chunk in enumerate(chunks):
-            markup = keyboard(reply) if i == len(chunks) - 1 else None
-            await context.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=markup)
+        text = to_html(reply)
+        attachment = reply.attachment
+        caption = None
+        if attachment is not None and len(text) <= MAX_CAPTION:
+            caption, text = text, ""
+        if text:
+            chunks = split_message(text)
+            for i, chunk in enumerate(chunks):
+                markup = keyboard(reply) if i == len(chunks) - 1 and attachment is None else None
+                await context.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=markup)
+        if attachment is not None:
+            file = InputFile(attachment.data, filename=attachment.filename)
+            send = context.bot.send_photo if attachment.kind == "photo" else context.bot.send_document
+            await send(chat_id, file, caption=caption, parse_mode=ParseMode.HTML if caption else None,
+                       reply_markup=keyboard(reply))
 
 
 def _dialog(context: ContextTypes.DEFAULT_TYPE) -> Dialog:

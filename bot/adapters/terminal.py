@@ -5,11 +5,17 @@ Typing a number picks the button with that number from the last reply; anything 
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from ..core.dialog import Dialog
-from ..core.messages import Button, Incoming, Reply
+from ..core.knowledge import PROJECT_ROOT
+from ..core.messages import Attachment, Button, Incoming, Reply
+
+#: Where the terminal saves files the bot sends (an export, a chart); $SHUXI_EXPORTS overrides.
+DEFAULT_EXPORTS = Path(os.environ.get("SHUXI_EXPORTS") or PROJECT_ROOT / "data" / "exports")
 
 
 def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
@@ -23,8 +29,26 @@ def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
     return "\n".join(lines), buttons
 
 
-def run_terminal(dialog: Dialog, person: str = "me", stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """Chat with ``dialog`` as ``cli:<person>`` until end of input or ``/exit``; return 0."""
+def save_attachment(attachment: Attachment, folder: Path | None = None) -> Path:
+    """Write an attachment under ``folder`` (default ``data/exports/``), never overwriting; return its path."""
+    folder = Path(folder or DEFAULT_EXPORTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = Path(attachment.filename).name or "file"   # no directories from the name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    path = folder / name
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{suffix}"
+    path.write_bytes(attachment.data)
+    return path
+
+
+def run_terminal(dialog: Dialog, person: str = "me", stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 export_dir: Path | None = None) -> int:
+    """Chat with ``dialog`` as ``cli:<person>`` until end of input or ``/exit``; return 0.
+
+    A reply's attachment is written under ``export_dir`` (default ``data/exports/``) and its path printed."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
@@ -44,7 +68,7 @@ def run_terminal(dialog: Dialog, person: str = "me", stdin: TextIO | None = None
         if not interactive:
             print(f"> {text}", file=stdout)
         choice = text.strip()
-        if choice.isdigit() and 1 <= int(choice) <= len(buttons):
+        if choice.isascii() and choice.isdigit() and len(choice) <= 3 and 1 <= int(choice) <= len(buttons):
             msg = Incoming(key, button=buttons[int(choice) - 1].data, channel="terminal")
         else:
             msg = Incoming(key, text=text, channel="terminal")
@@ -53,5 +77,7 @@ def run_terminal(dialog: Dialog, person: str = "me", stdin: TextIO | None = None
             shown, new = render(reply, len(buttons) + 1)
             buttons += new
             print(shown, file=stdout)
+            if reply.attachment is not None:
+                print(f"[文件已保存：{save_attachment(reply.attachment, export_dir)}]", file=stdout)
         print(file=stdout, flush=True)
     return 0

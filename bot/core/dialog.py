@@ -14,6 +14,7 @@ from typing import Callable
 
 from .answers import Answerer
 from .knowledge import KnowledgeBase
+from .matcher import Verdict
 from .messages import Button, Incoming, Reply
 from .quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, ButtonPress, QuizMaster
 from .roles import Role
@@ -34,8 +35,9 @@ HELP = """我是“熟悉”，帮您准备巩固脱贫成果后评估的访谈�
 
 
 def _clean(text: str) -> str:
-    """Drop control characters (keeping line breaks) and surrounding blanks."""
-    return "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc").strip()
+    """Drop control, format (zero-width) and undecodable characters (keeping line breaks) and surrounding blanks."""
+    text = text.encode("utf-8", "replace").decode("utf-8")   # lone surrogates from undecodable input bytes
+    return "".join(c for c in text if c == "\n" or unicodedata.category(c) not in ("Cc", "Cf", "Cs")).strip()
 
 
 class Dialog:
@@ -75,13 +77,34 @@ class Dialog:
         state = self.store.get_state(person.id)
         if state.get("step"):
             return self._registration_step(person, state, text)
+        typed = self._typed_option(person, text)
+        if typed is not None:
+            return self._button(person, typed, msg.channel)
         return self._question(person, text, msg.channel)
+
+    def _typed_option(self, person: Person, text: str) -> str | None:
+        """During a quiz, read ``B``, ``对`` or an option's text as pressing that option; return its button data."""
+        session = self.store.open_session(person.id)
+        if session is None or not text or len(text) > 60:
+            return None
+        options = self.quiz.options(session, self.quiz.question(session.question_ids[session.position]))
+        word = unicodedata.normalize("NFKC", text).strip().upper().rstrip("。.")
+        aliases = {"对": "正确", "错": "错误", "√": "正确", "×": "错误"}
+        word = aliases.get(word, word)
+        for i, option in enumerate(options):
+            if word == option or (len(options) > 2 and word == "ABCDEFGH"[i]):
+                return f"q:{session.id}:{session.position}:{i}"
+        return None
 
     # --- commands
     def _help(self, person: Person, arg: str) -> list[Reply]:
         return [Reply(HELP)]
 
     def _start(self, person: Person, arg: str) -> list[Reply]:
+        if arg:   # /start <invite code> from a roster invite link: bind this account to that roster row
+            from .roster import redeem_reply_text
+
+            return [Reply(redeem_reply_text(self.store, person, arg))]
         self.store.set_state(person.id, {"step": "name"})
         hello = "欢迎使用“熟悉”备考助手！" if not person.registered else "重新登记您的信息。"
         return [Reply(f"{hello}先登记一下，方便给您出对应角色的题。\n请输入您的姓名（发送 /cancel 可跳过）：")]
@@ -102,14 +125,17 @@ class Dialog:
         count = DEFAULT_QUESTIONS
         if arg:
             digits = unicodedata.normalize("NFKC", arg)
-            if not digits.isdigit() or not 1 <= int(digits) <= MAX_QUESTIONS:
+            if not (digits.isascii() and digits.isdigit() and len(digits) <= 3) or not 1 <= int(digits) <= MAX_QUESTIONS:
                 return [Reply(f"题数请写 1 到 {MAX_QUESTIONS} 之间的数字，比如 /quiz 10。")]
             count = int(digits)
         if not self.kb.questions:
             return [Reply("题库还是空的，请联系管理员。")]
+        previous = self.store.open_session(person.id)
         ids = self.quiz.pick(person, count)
         session = self.store.start_session(person.id, ids)
-        intro = Reply(f"开始练习，共 {len(ids)} 题。点选项作答，发送 /cancel 随时结束。")
+        restarted = (f"上一组练习已结束（答对 {previous.correct}/{previous.position} 题，已记录）。"
+                     if previous else "")
+        intro = Reply(f"{restarted}开始练习，共 {len(ids)} 题。点选项或输入字母作答，发送 /cancel 随时结束。")
         return [intro, self.quiz.ask(session)]
 
     def _me(self, person: Person, arg: str) -> list[Reply]:
@@ -147,6 +173,10 @@ class Dialog:
             what = {"name": "姓名", "town": "所在镇", "village": "所在村（或单位）"}[step]
             return [Reply(f"请输入{what}，{MAX_FIELD_CHARS}个字以内。")]
         if step == "name":
+            # Names are short; a longer line the bot can answer confidently is a question typed too early.
+            if len(text) > 12 or (len(text) > 4 and self.answerer.match(text).verdict is Verdict.answer):
+                return [Reply("这看起来像一个问题，不像姓名。请先输入您的姓名（12个字以内）；"
+                              "想先提问请发送 /cancel 退出登记。")]
             self.store.set_state(person.id, {"step": "role", "name": text})
             return [self._role_prompt(f"{text}，您好！请选择您的角色：")]
         if step == "town":
@@ -162,10 +192,12 @@ class Dialog:
 
     @staticmethod
     def _role_from_text(text: str) -> Role | None:
-        for r in Role:
-            if text and (text == r.value or text in r.label):
-                return r
-        return None
+        """Return the role named by ``text`` (its id, or two or more characters of one label only), else None."""
+        exact = [r for r in Role if text == r.value or text == r.label]
+        if exact:
+            return exact[0]
+        partial = [r for r in Role if len(text) >= 2 and text in r.label]
+        return partial[0] if len(partial) == 1 else None
 
     def _after_role(self, person: Person, state: dict, role: Role) -> list[Reply]:
         self.store.set_state(person.id, {**state, "step": "town", "role": role.value})

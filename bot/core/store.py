@@ -75,8 +75,30 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     db["dialog_state"].create({"person_id": int, "state": str, "updated_at": str}, pk="person_id")
 
 
+def _m002_roster(db: sqlite_utils.Database) -> None:
+    """The roster of people to be interviewed (imported from a spreadsheet), their single-use invite codes and
+    the Telegram account each is bound to; per-person contact status (unreachable, reminders); indexes the
+    coordinators' reports need. See :mod:`bot.core.roster` and :mod:`bot.core.reports`."""
+    db["roster"].create({"id": int, "name": str, "role": str, "town": str, "village": str, "phone": str,
+                         "invite_code": str, "invite_used_at": str, "person_id": int, "imported_at": str,
+                         "updated_at": str}, pk="id", not_null={"name", "role", "town", "village", "invite_code"})
+    db["roster"].create_index(["name", "town", "village"], unique=True)   # the re-import key
+    db["roster"].create_index(["invite_code"], unique=True)
+    db["roster"].create_index(["town", "village"])
+    # One Telegram account per roster row and one roster row per account.
+    db.execute("create unique index idx_roster_person on roster(person_id) where person_id is not null")
+    db["contact_status"].create({"person_id": int, "unreachable_at": str, "reminders_off": int,
+                                 "last_reminded_on": str}, pk="person_id")
+    db["people"].create_index(["town"])
+    db["asked_questions"].create_index(["person_id", "asked_at"])
+    # Covering index: the latest answer per (person, question) is read from the index alone.
+    db.execute("create index idx_quiz_answers_latest on quiz_answers(person_id, question_id, id, correct, answered_at)")
+    db["quiz_answers"].create_index(["person_id", "answered_at"])   # last practice per person
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_roster", _m002_roster),
 ]
 
 
@@ -100,17 +122,22 @@ class Store:
 
     def migrate(self) -> list[str]:
         """Apply pending migrations in order; return the names applied now."""
-        if "migrations" not in self.db.table_names():
-            self.db["migrations"].create({"name": str, "applied_at": str}, pk="name")
-        done = {row["name"] for row in self.db["migrations"].rows}
         applied = []
-        for name, fn in MIGRATIONS:
-            if name in done:
-                continue
-            with self.db.conn:
-                fn(self.db)
-                self.db["migrations"].insert({"name": name, "applied_at": utcnow()})
-            applied.append(name)
+        conn = self.db.conn
+        # Several processes may open a new database at once: one writer at a time applies what is pending.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.db["migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+            done = {row["name"] for row in self.db["migrations"].rows}
+            for name, fn in MIGRATIONS:
+                if name not in done:
+                    fn(self.db)
+                    self.db["migrations"].insert({"name": name, "applied_at": utcnow()})
+                    applied.append(name)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
         return applied
 
     # --- people

@@ -1,0 +1,133 @@
+"""``python -m bot roster …`` and ``python -m bot report …``: the roster and the coordinators' reports from the
+command line (a thin shell over :mod:`bot.core.roster` and :mod:`bot.core.reports`).
+
+    python -m bot roster import FILE                 import a .xlsx/.csv roster; bad rows listed, exit 1 if any
+    python -m bot roster template OUT                write an empty template (.xlsx or .csv)
+    python -m bot roster invites --bot-username NAME [--town 镇] [--all]
+                                                     one line per person: 镇, 村, 姓名, https://t.me/NAME?start=CODE
+    python -m bot report [--scope city|town:NAME] [--format text|csv|xlsx] [--view VIEW] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .core.yamlfile import DataFileError
+
+VIEWS_TEXT = ("report", "unprepared", "unanswered")
+
+
+def cmd_roster_import(args: argparse.Namespace) -> int:
+    """Import a roster file; print the summary and each skipped row; return 1 if any row was skipped."""
+    from .cli import open_store
+    from .core.roster import RosterFileError, import_file
+
+    try:
+        result = import_file(open_store(args), args.file)
+    except (RosterFileError, FileNotFoundError) as exc:
+        print(f"无法导入：{exc}", file=sys.stderr)
+        return 2
+    print(result.summary())
+    return 1 if result.errors else 0
+
+
+def cmd_roster_template(args: argparse.Namespace) -> int:
+    """Write an empty roster template."""
+    from .core.roster import RosterFileError, write_template
+
+    try:
+        print(write_template(args.out))
+    except RosterFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_roster_invites(args: argparse.Namespace) -> int:
+    """Print one Telegram deep link per roster person (not yet bound ones unless --all), tab-separated."""
+    from .cli import open_store
+    from .core.roster import entries, invite_link
+
+    rows = entries(open_store(args), town=args.town, unused_only=not args.all)
+    if not rows:
+        print("没有需要发送的邀请（名册为空，或都已绑定；--all 列出全部）。", file=sys.stderr)
+        return 0
+    print("镇\t村\t姓名\t已绑定\t邀请链接")
+    for e in rows:
+        print(f"{e.town}\t{e.village}\t{e.name}\t{'是' if e.invite_used_at else '否'}\t"
+              f"{invite_link(args.bot_username, e.invite_code)}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print or write a scoped report as text, CSV or .xlsx."""
+    from .cli import load_kb, open_store
+    from .core import reports
+    from .core.readiness import load_rule
+
+    try:
+        scope = reports.Scope.parse(args.scope)
+        rule = load_rule(args.readiness)
+    except (reports.ScopeError, FileNotFoundError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except DataFileError as exc:
+        print(f"readiness rule is broken:\n{exc}", file=sys.stderr)
+        return 2
+    now = None
+    if args.today:
+        now = datetime.fromisoformat(args.today).replace(hour=4, tzinfo=timezone.utc)   # 12:00 China time
+    store, kb = open_store(args), load_kb(args)
+    report = reports.build_report(store, kb, rule, scope, now)
+    if args.format == "xlsx":
+        out = Path(args.out or f"report-{'city' if scope.town is None else scope.town}.xlsx")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(reports.to_xlsx(report, store, kb))
+        print(out)
+        return 0
+    if args.format == "csv":
+        view = args.view if args.view in reports.VIEWS else "people"
+        text = reports.to_csv(report, store, kb, view)
+    else:
+        view = args.view if args.view in VIEWS_TEXT else "report"
+        text = {"report": lambda: reports.render_report_text(report),
+                "unprepared": lambda: reports.render_unprepared_text(report, store, kb, limit=10 ** 9),
+                "unanswered": lambda: reports.render_unanswered_text(report, limit=10 ** 9)}[view]() + "\n"
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
+        print(args.out)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def add_parsers(sub: "argparse._SubParsersAction") -> None:
+    """Add the ``roster`` and ``report`` subcommands to ``python -m bot``'s subparsers."""
+    s = sub.add_parser("roster", help="import the roster, write a template, print invite links")
+    rsub = s.add_subparsers(dest="roster_command", required=True)
+    r = rsub.add_parser("import", help="import a .xlsx or .csv roster (姓名, 角色, 镇, 村, 手机号)")
+    r.add_argument("file")
+    r.set_defaults(func=cmd_roster_import)
+    r = rsub.add_parser("template", help="write an empty roster template (.xlsx or .csv)")
+    r.add_argument("out", nargs="?", default="samples/roster_template.xlsx")
+    r.set_defaults(func=cmd_roster_template)
+    r = rsub.add_parser("invites", help="print Telegram invite links (https://t.me/NAME?start=CODE)")
+    r.add_argument("--bot-username", required=True, metavar="NAME", help="the bot's Telegram username")
+    r.add_argument("--town", help="only this town")
+    r.add_argument("--all", action="store_true", help="also people already bound")
+    r.set_defaults(func=cmd_roster_invites)
+
+    s = sub.add_parser("report", help="readiness report for the city or one town")
+    s.add_argument("--scope", default="city", help="city (default) or town:NAME")
+    s.add_argument("--format", choices=("text", "csv", "xlsx"), default="text")
+    s.add_argument("--view", default=None,
+                   help="text: report|unprepared|unanswered (default report); "
+                        "csv: summary|people|unprepared|unanswered (default people)")
+    s.add_argument("--out", metavar="FILE", help="write here instead of standard output (xlsx: default report-SCOPE.xlsx)")
+    s.add_argument("--readiness", metavar="FILE", help="readiness rule (default: $SHUXI_READINESS or config/readiness.yaml)")
+    s.add_argument("--today", metavar="DATE", help="report as of this date (YYYY-MM-DD), for the countdown and windows")
+    s.set_defaults(func=cmd_report)

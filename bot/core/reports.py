@@ -1,0 +1,547 @@
+"""Coordinators' reports: who in a scope is ready for the interview, who is not and why, what the bot could not
+answer. Views render as plain text, CSV or an .xlsx workbook (one sheet per view), and a PNG chart.
+
+Scope is enforced in SQL: every query that reads people takes the scope's town as a parameter in its ``where``
+clause (the ``members`` common table expression), so rows of other towns never leave the database. Members are
+the roster (bound or not) plus people who registered without an invite (unverified, placed by the town they typed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable
+
+from .knowledge import KnowledgeBase
+from .readiness import Progress, ReadinessRule, Verdict, evaluate
+from .roles import Role
+from .store import Store
+
+#: China Standard Time (no daylight saving): the visit date and "today" are local dates.
+LOCAL_TZ = timezone(timedelta(hours=8))
+#: Most people listed in one text view; the .xlsx export lists everyone.
+MAX_TEXT_PEOPLE = 50
+
+
+class ScopeError(ValueError):
+    """A scope text is neither ``city`` nor ``town:<name>``."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a coordinator may see: the whole city (``town`` None) or one town."""
+
+    town: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "Scope":
+        """Parse ``city`` or ``town:<name>`` (also ``town：<name>``). Raises :class:`ScopeError`."""
+        text = (text or "").strip()
+        if text == "city":
+            return cls(None)
+        head, sep, name = text.replace("：", ":").partition(":")
+        if head == "town" and sep and name.strip():
+            return cls(name.strip())
+        raise ScopeError(f"scope must be 'city' or 'town:<name>', not {text!r}")
+
+    @property
+    def label(self) -> str:
+        """The scope in Chinese: 全市 or the town's name."""
+        return "全市" if self.town is None else self.town
+
+    def __str__(self) -> str:
+        return "city" if self.town is None else f"town:{self.town}"
+
+
+# The scoped member list. ``:town`` null means the whole city. Roster rows come with their bound person (if any);
+# registered people bound to no roster row are the unverified ones.
+_MEMBERS_SQL = """
+members as (
+    select r.id as roster_id, r.person_id as person_id, r.name as name, r.role as role, r.town as town,
+           r.village as village, 1 as on_roster
+    from roster r
+    where (:town is null or r.town = :town)
+    union all
+    select null, p.id, p.name, p.role, p.town, p.village, 0
+    from people p
+    where p.registered = 1 and (:town is null or p.town = :town)
+      and not exists (select 1 from roster r2 where r2.person_id = p.id)
+)"""
+
+# Per member: last answer time, and the role's questions answered and right on the latest attempt, packed into one
+# integer (answered * PACK + right) so one correlated subquery computes both. The latest attempt per question is
+# the row with the highest id (the bare-column rule of SQLite's max()), read from idx_quiz_answers_latest alone.
+PACK = 1_000_000
+_PEOPLE_SQL = "with " + _MEMBERS_SQL + f"""
+select m.roster_id, m.person_id, m.name, m.role, m.town, m.village, m.on_roster,
+       (select max(qa.answered_at) from quiz_answers qa where qa.person_id = m.person_id) as last_answer_at,
+       (select count(*) * {PACK} + coalesce(sum(l.correct), 0)
+          from (select qa.question_id, qa.correct, max(qa.id) from quiz_answers qa
+                where qa.person_id = m.person_id group by qa.question_id) l
+          join temp.shuxi_role_questions rq on rq.role = m.role and rq.question_id = l.question_id) as packed,
+       (select max(aq.asked_at) from asked_questions aq where aq.person_id = m.person_id) as last_question_at,
+       cs.unreachable_at
+from members m
+left join contact_status cs on cs.person_id = m.person_id
+order by m.town, m.village, m.role, m.name
+"""
+
+
+@dataclass(frozen=True)
+class PersonStatus:
+    """One member of the scope and their verdict.
+
+    ``on_roster``: imported from a roster; ``verified``: on the roster and bound to an account; ``started``:
+    has an account (bound, or registered unverified); ``last_activity_at``: last answer or question (UTC ISO).
+    """
+
+    roster_id: int | None
+    person_id: int | None
+    name: str
+    role: str
+    town: str
+    village: str
+    on_roster: bool
+    started: bool
+    answered: int
+    right: int
+    role_total: int
+    last_answer_at: str | None
+    last_activity_at: str | None
+    unreachable: bool
+    practised_recently: bool
+    verdict: Verdict
+
+    @property
+    def verified(self) -> bool:
+        """On the roster and bound to a Telegram (or terminal) account."""
+        return self.on_roster and self.person_id is not None
+
+    @property
+    def role_label(self) -> str:
+        """The role in the plan's words (the raw value if it is not a known role)."""
+        try:
+            return Role(self.role).label
+        except ValueError:
+            return self.role or "未知角色"
+
+    @property
+    def status_label(self) -> str:
+        """合格 / 未合格 / 未开始, with 未核实 for a registration without an invite."""
+        state = "未开始" if not self.started else ("合格" if self.verdict.ready else "未合格")
+        return state + ("" if self.on_roster else "（未核实）")
+
+
+@dataclass
+class Report:
+    """A scope's people with verdicts, and the figures every view is drawn from.
+
+    ``today`` is the local date; ``days_left`` the days until the visit (negative once it has passed).
+    """
+
+    scope: Scope
+    rule: ReadinessRule
+    today: date
+    generated_at: datetime
+    people: list[PersonStatus]
+    unanswered: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def days_left(self) -> int:
+        """Days from today (local) to the visit date."""
+        return (self.rule.visit_date - self.today).days
+
+    def countdown(self) -> str:
+        """The countdown to the visit as a Chinese sentence."""
+        when = f"{self.rule.visit_label}（{self.rule.visit_date.isoformat()}）"
+        if self.days_left > 0:
+            return f"距{when}还有 {self.days_left} 天"
+        if self.days_left == 0:
+            return f"今天{when}"
+        return f"{when}已过去 {-self.days_left} 天"
+
+    def unprepared(self) -> list[PersonStatus]:
+        """Members who are not ready, least ready first: never started, then by the share of checks passed,
+        then by the share of role questions right."""
+        return sorted((p for p in self.people if not p.verdict.ready),
+                      key=lambda p: (p.verdict.score, p.right / p.role_total if p.role_total else 0.0,
+                                     p.last_activity_at or "", p.town, p.village, p.name))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def role_questions(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """Return {role value: ids of the quiz questions listing that role}."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for q in kb.questions:
+        for role in q.roles:
+            out[role.value].append(q.id)
+    return out
+
+
+def _load_role_questions(store: Store, kb: KnowledgeBase) -> dict[str, int]:
+    """(Re)fill the connection's temporary table of (role, question id); return {role: question count}."""
+    by_role = role_questions(kb)
+    store.db.execute("create temp table if not exists shuxi_role_questions "
+                     "(role text not null, question_id text not null, primary key (role, question_id)) without rowid")
+    with store.db.conn:
+        store.db.execute("delete from temp.shuxi_role_questions")
+        store.db.conn.executemany("insert or ignore into temp.shuxi_role_questions values (?, ?)",
+                                  [(r, q) for r, ids in by_role.items() for q in ids])
+    return {r: len(set(ids)) for r, ids in by_role.items()}
+
+
+def _interview_scores(store: Store, rule: ReadinessRule, scope: Scope, since: str) -> tuple[bool, dict[int, float]]:
+    """Return (mock-interview table available, {person id: best score since ``since``}) within the scope."""
+    spec = rule.interview
+    if spec is None or spec.table not in store.db.table_names():
+        return False, {}
+    columns = {c.name for c in store.db[spec.table].columns}
+    if not {"person_id", spec.score_column, spec.time_column} <= columns:
+        return False, {}
+    sql = ("with " + _MEMBERS_SQL + f" select i.person_id, max(i.{spec.score_column}) as best from {spec.table} i "
+           f"where i.person_id in (select person_id from members where person_id is not null) "
+           f"and i.{spec.time_column} >= :since group by i.person_id")
+    return True, {r["person_id"]: r["best"] for r in store.db.query(sql, {"town": scope.town, "since": since})}
+
+
+def build_report(store: Store, kb: KnowledgeBase, rule: ReadinessRule, scope: Scope,
+                 now: datetime | None = None, with_unanswered: bool = True) -> Report:
+    """Query the scope's members and judge each against the rule.
+
+    Args:
+        store: the database.
+        kb: the knowledge base (which quiz questions belong to which role, indicators).
+        rule: the readiness rule.
+        scope: city or one town; only that town's members are read from the database.
+        now: the current time (aware; default: now), for "today", the windows and the countdown.
+        with_unanswered: also read the scope's unanswered questions.
+    Returns:
+        the report, people ordered by town, village, role, name.
+    """
+    now = now or _now()
+    role_totals = _load_role_questions(store, kb)
+    since_window = _iso(now - timedelta(days=rule.window_days))
+    since_practised = _iso(now - timedelta(days=rule.practised_days))
+    available, interviews = (_interview_scores(store, rule, scope, _iso(now - timedelta(days=rule.interview.window_days)))
+                             if rule.interview else (False, {}))
+    people = []
+    for row in store.db.query(_PEOPLE_SQL, {"town": scope.town}):
+        started = row["person_id"] is not None
+        answered, right = divmod(row["packed"] or 0, PACK)
+        progress = Progress(started, answered, right, role_totals.get(row["role"], 0),
+                            row["last_answer_at"], interviews.get(row["person_id"]), available)
+        last = max(filter(None, (row["last_answer_at"], row["last_question_at"])), default=None)
+        people.append(PersonStatus(
+            row["roster_id"], row["person_id"], row["name"] or "（未填姓名）", row["role"] or "", row["town"] or "",
+            row["village"] or "", bool(row["on_roster"]), started, answered, right,
+            progress.role_total, row["last_answer_at"], last, row["unreachable_at"] is not None,
+            bool(row["last_answer_at"] and row["last_answer_at"] >= since_practised),
+            evaluate(rule, progress, since_window)))
+    report = Report(scope, rule, now.astimezone(LOCAL_TZ).date(), now, people)
+    if with_unanswered:
+        report.unanswered = unanswered(store, scope)
+    return report
+
+
+def unanswered(store: Store, scope: Scope, below: float = 0.6, since: str | None = None) -> list[dict[str, Any]]:
+    """Questions the bot abstained on or was unsure of, asked by members of the scope, most frequent first.
+
+    For the city scope this includes people who never registered. Returns rows
+    ``{"text", "count", "best_id", "max_score", "last_asked"}``.
+    """
+    sql = ("with " + _MEMBERS_SQL + " select aq.text, count(*) as count, max(aq.best_id) as best_id, "
+           "max(aq.score) as max_score, max(aq.asked_at) as last_asked from asked_questions aq "
+           "where (aq.abstained = 1 or aq.score < :below) and aq.verdict not in ('greeting', 'thanks', 'empty') "
+           "and (:town is null or aq.person_id in (select person_id from members where person_id is not null)) ")
+    params: dict[str, Any] = {"town": scope.town, "below": below}
+    if since:
+        sql += "and aq.asked_at >= :since "
+        params["since"] = since
+    sql += "group by aq.text order by count desc, last_asked desc"
+    return [dict(r) for r in store.db.query(sql, params)]
+
+
+def find_people(store: Store, kb: KnowledgeBase, rule: ReadinessRule, scope: Scope, name: str,
+                now: datetime | None = None) -> list[PersonStatus]:
+    """Return the scope's members named exactly ``name`` (several if the name repeats across villages)."""
+    report = build_report(store, kb, rule, scope, now, with_unanswered=False)
+    return [p for p in report.people if p.name == name.strip()]
+
+
+def weak_indicators(store: Store, kb: KnowledgeBase, person_ids: list[int]) -> dict[int, list[tuple[str, int, int]]]:
+    """Return {person id: [(indicator title, right, answered) ...]} for indicators with a wrong latest answer,
+    weakest first (lowest share right, then most answered)."""
+    if not person_ids:
+        return {}
+    title_of: dict[str, str] = {}
+    for q in kb.questions:
+        entry = kb.by_id.get(q.indicator) if q.indicator else kb.indicator_of(q.entry)
+        if entry is not None:
+            title_of[q.id] = entry.title
+    out: dict[int, list[tuple[str, int, int]]] = {}
+    for start in range(0, len(person_ids), 500):
+        chunk = person_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = store.db.query(f"select person_id, question_id, correct, max(id) from quiz_answers "
+                              f"where person_id in ({marks}) group by person_id, question_id", chunk)
+        tally: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        for r in rows:
+            title = title_of.get(r["question_id"])
+            if title:
+                tally[r["person_id"]][title][0] += r["correct"]
+                tally[r["person_id"]][title][1] += 1
+        for pid, per in tally.items():
+            weak = [(t, right, n) for t, (right, n) in per.items() if right < n]
+            out[pid] = sorted(weak, key=lambda w: (w[1] / w[2], -w[2], w[0]))
+    return out
+
+
+# --- rendering -------------------------------------------------------------------------------------------------
+
+def _local(iso: str | None) -> str:
+    if not iso:
+        return "从未"
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass
+class Tally:
+    """Counts for one group: on roster, started, practised in the last N days, ready, not ready, unreachable."""
+
+    total: int = 0
+    on_roster: int = 0
+    started: int = 0
+    unverified: int = 0
+    practised: int = 0
+    ready: int = 0
+    not_ready: int = 0
+    unreachable: int = 0
+
+    def add(self, p: PersonStatus) -> None:
+        """Count one person in."""
+        self.total += 1
+        self.on_roster += p.on_roster
+        self.started += p.started
+        self.unverified += not p.on_roster
+        self.practised += p.practised_recently
+        self.ready += p.verdict.ready
+        self.not_ready += not p.verdict.ready
+        self.unreachable += p.unreachable
+
+    def line(self, days: int) -> str:
+        """The counts as one Chinese line."""
+        extra = f"（另有未核实 {self.unverified} 人）" if self.unverified else ""
+        unreachable = f"，无法联系 {self.unreachable}" if self.unreachable else ""
+        return (f"名册 {self.on_roster} 人{extra}，已开始 {self.started}，近{days}天练习 {self.practised}，"
+                f"合格 {self.ready}，未合格 {self.not_ready}{unreachable}")
+
+
+SUMMARY_COLUMNS = ["镇", "村/单位", "角色", "名册人数", "未核实人数", "已开始", "近期练习", "合格", "未合格", "无法联系"]
+
+
+def summary_rows(report: Report) -> list[list[Any]]:
+    """Rows of the summary view: one per town, village and role, with a total line per town (村 = 合计) and
+    village (角色 = 合计), in order."""
+    tree: dict[str, dict[str, dict[str, Tally]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(Tally)))
+    town_t: dict[str, Tally] = defaultdict(Tally)
+    village_t: dict[tuple[str, str], Tally] = defaultdict(Tally)
+    for p in report.people:
+        tree[p.town][p.village][p.role_label].add(p)
+        town_t[p.town].add(p)
+        village_t[(p.town, p.village)].add(p)
+    rows = []
+
+    def row(town: str, village: str, role: str, t: Tally) -> list[Any]:
+        return [town, village, role, t.on_roster, t.unverified, t.started, t.practised, t.ready, t.not_ready,
+                t.unreachable]
+
+    for town in sorted(tree):
+        rows.append(row(town, "合计", "", town_t[town]))
+        for village in sorted(tree[town]):
+            rows.append(row(town, village, "合计", village_t[(town, village)]))
+            for role in sorted(tree[town][village]):
+                rows.append(row(town, village, role, tree[town][village][role]))
+    return rows
+
+
+def render_report_text(report: Report) -> str:
+    """The report as text: header with countdown and rule, then town → village → role counts."""
+    days = report.rule.practised_days
+    total = Tally()
+    for p in report.people:
+        total.add(p)
+    lines = [f"备考情况 · {report.scope.label} · {report.today.isoformat()}", report.countdown(),
+             f"合计：{total.line(days)}", report.rule.describe(), ""]
+    if not report.people:
+        lines.append("本范围内还没有名册人员，也没有人登记。")
+    for town_row in summary_rows(report):
+        town, village, role, *_ = town_row
+        t = Tally(on_roster=town_row[3], unverified=town_row[4], started=town_row[5], practised=town_row[6],
+                  ready=town_row[7], not_ready=town_row[8], unreachable=town_row[9])
+        if village == "合计":
+            lines.append(f"【{town}】{t.line(days)}")
+        elif role == "合计":
+            lines.append(f"  ▸ {village}：{t.line(days)}")
+        else:
+            lines.append(f"      · {role}：{t.line(days)}")
+    return "\n".join(lines).rstrip()
+
+
+PEOPLE_COLUMNS = ["镇", "村/单位", "姓名", "角色", "状态", "已核实", "本角色已答", "答对", "本角色题数", "近期练习",
+                  "最近活动", "无法联系", "原因"]
+
+
+def people_rows(report: Report, people: list[PersonStatus] | None = None) -> list[list[Any]]:
+    """Rows of the people view (everyone in the scope unless ``people`` is given)."""
+    return [[p.town, p.village, p.name, p.role_label, p.status_label, "是" if p.verified else "否", p.answered,
+             p.right, p.role_total, "是" if p.practised_recently else "否", _local(p.last_activity_at),
+             "是" if p.unreachable else "否", "；".join(p.verdict.reasons) or "全部达标"]
+            for p in (report.people if people is None else people)]
+
+
+UNPREPARED_COLUMNS = ["镇", "村/单位", "姓名", "角色", "状态", "最近活动", "薄弱指标", "原因"]
+
+
+def unprepared_rows(report: Report, store: Store, kb: KnowledgeBase, limit: int | None = None) -> list[list[Any]]:
+    """Rows of the unprepared view, least ready first, with each person's three weakest indicators."""
+    people = report.unprepared()[:limit] if limit else report.unprepared()
+    weak = weak_indicators(store, kb, [p.person_id for p in people if p.person_id is not None])
+    rows = []
+    for p in people:
+        w = weak.get(p.person_id, []) if p.person_id is not None else []
+        weak_text = "、".join(f"{t}（{r}/{n}）" for t, r, n in w[:3]) or ("未练习" if not p.answered else "—")
+        rows.append([p.town, p.village, p.name, p.role_label, p.status_label, _local(p.last_activity_at),
+                     weak_text, "；".join(p.verdict.reasons)])
+    return rows
+
+
+def render_unprepared_text(report: Report, store: Store, kb: KnowledgeBase, limit: int = MAX_TEXT_PEOPLE) -> str:
+    """The unprepared list as text: least ready first, at most ``limit`` people, then how many more."""
+    everyone = report.unprepared()
+    lines = [f"未准备好的人员 · {report.scope.label} · {report.countdown()}",
+             f"共 {len(everyone)} 人未合格（最不熟悉的在前）。", ""]
+    for town, village, name, role, status, last, weak, reasons in unprepared_rows(report, store, kb, limit):
+        lines.append(f"• {name}｜{role}｜{town} {village}｜{status}｜最近活动：{last}")
+        if weak not in ("—",):
+            lines.append(f"  薄弱指标：{weak}")
+        lines.append(f"  原因：{reasons}")
+    if len(everyone) > limit:
+        lines.append(f"\n……另有 {len(everyone) - limit} 人，完整名单请用 /export 导出表格。")
+    if not everyone:
+        lines.append("本范围内的人员全部合格。")
+    return "\n".join(lines).rstrip()
+
+
+def render_person_text(report_people: list[PersonStatus], store: Store, kb: KnowledgeBase, rule: ReadinessRule) -> str:
+    """One or more people's records (same name) with every check of their verdict."""
+    weak = weak_indicators(store, kb, [p.person_id for p in report_people if p.person_id is not None])
+    blocks = []
+    for p in report_people:
+        lines = [f"{p.name}｜{p.role_label}｜{p.town} {p.village}",
+                 f"状态：{p.status_label}" + ("｜无法联系（已屏蔽机器人）" if p.unreachable else ""),
+                 f"名册：{'是' if p.on_roster else '否（自行登记，未核实）'}；"
+                 f"绑定账号：{'是' if p.person_id is not None else '否'}",
+                 f"本角色题目：答过 {p.answered}/{p.role_total}，最近一次答对 {p.right}",
+                 f"最近练习：{_local(p.last_answer_at)}；最近活动：{_local(p.last_activity_at)}",
+                 "判定依据："]
+        lines += [f"  {'✔' if c.ok else ('—' if c.ok is None else '✘')} {c.text}" for c in p.verdict.checks]
+        w = weak.get(p.person_id, []) if p.person_id is not None else []
+        if w:
+            lines.append("薄弱指标：" + "、".join(f"{t}（{r}/{n}）" for t, r, n in w[:5]))
+        blocks.append("\n".join(lines))
+    return ("\n\n".join(blocks) + "\n\n" + rule.describe()).strip()
+
+
+UNANSWERED_COLUMNS = ["次数", "问题", "最高分", "最近一次", "最接近的条目"]
+
+
+def unanswered_rows(report: Report) -> list[list[Any]]:
+    """Rows of the unanswered-questions view."""
+    return [[r["count"], r["text"], None if r["max_score"] is None else round(r["max_score"], 2),
+             _local(r["last_asked"]), r["best_id"] or ""] for r in report.unanswered]
+
+
+def render_unanswered_text(report: Report, limit: int = MAX_TEXT_PEOPLE) -> str:
+    """The scope's unanswered questions as text, most frequent first."""
+    lines = [f"机器人没答好的问题 · {report.scope.label}（按次数排序）"]
+    for count, text, score, last, best in unanswered_rows(report)[:limit]:
+        lines.append(f"• {count} 次｜{text[:80]}｜最近 {last}" + (f"｜最接近：{best}" if best else ""))
+    if not report.unanswered:
+        lines.append("没有。")
+    elif len(report.unanswered) > limit:
+        lines.append(f"……另有 {len(report.unanswered) - limit} 条，完整列表请用 /export 导出表格。")
+    return "\n".join(lines)
+
+
+def _csv_safe(value: Any) -> Any:
+    # A cell starting with = + - @ would run as a formula when the CSV is opened in Excel or WPS.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+VIEWS: dict[str, tuple[str, list[str], Callable[..., list[list[Any]]]]] = {
+    "summary": ("汇总", SUMMARY_COLUMNS, lambda rep, store, kb: summary_rows(rep)),
+    "people": ("人员", PEOPLE_COLUMNS, lambda rep, store, kb: people_rows(rep)),
+    "unprepared": ("未准备好", UNPREPARED_COLUMNS, lambda rep, store, kb: unprepared_rows(rep, store, kb)),
+    "unanswered": ("未答好的问题", UNANSWERED_COLUMNS, lambda rep, store, kb: unanswered_rows(rep)),
+}
+
+
+def to_csv(report: Report, store: Store, kb: KnowledgeBase, view: str = "people") -> str:
+    """One view (``summary``, ``people``, ``unprepared``, ``unanswered``) as CSV text (write it with
+    ``utf-8-sig`` so Excel reads the Chinese). Raises KeyError for another view."""
+    _, columns, rows_of = VIEWS[view]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows_of(report, store, kb):
+        writer.writerow([_csv_safe(v) for v in row])
+    return out.getvalue()
+
+
+def to_xlsx(report: Report, store: Store, kb: KnowledgeBase) -> bytes:
+    """The report as an .xlsx workbook: a cover sheet (scope, date, countdown, rule) and one sheet per view.
+    Text cells are stored as text, never as formulas."""
+    import openpyxl
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    cover = book.active
+    cover.title = "说明"
+    for line in [f"备考情况 · {report.scope.label}", f"生成日期：{report.today.isoformat()}", report.countdown(),
+                 report.rule.describe(), "“人员”表列出范围内所有人；“未准备好”表中最不熟悉的在前。"]:
+        cover.append([line])
+    cover["A1"].font = Font(bold=True, size=14)
+    cover.column_dimensions["A"].width = 100
+    for key, (title, columns, rows_of) in VIEWS.items():
+        sheet = book.create_sheet(title)
+        sheet.append(columns)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for r, row in enumerate(rows_of(report, store, kb), start=2):
+            for c, value in enumerate(row, start=1):
+                cell = sheet.cell(row=r, column=c)
+                if isinstance(value, str):
+                    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                    cell.data_type = "s"   # literal text even if it starts with "="
+                else:
+                    cell.value = value
+        sheet.freeze_panes = "A2"
+        for c, name in enumerate(columns, start=1):
+            width = 40 if name in ("原因", "问题", "薄弱指标") else 14
+            sheet.column_dimensions[openpyxl.utils.get_column_letter(c)].width = width
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()

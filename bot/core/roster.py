@@ -1,0 +1,415 @@
+"""The roster: the people who will be interviewed, imported from a town's spreadsheet, and their invite codes.
+
+A roster file (.xlsx or .csv) has a header row with the columns 姓名, 角色, 镇, 村 and optionally 手机号
+(a few common variants are accepted, e.g. 名字, 职务, 乡镇, 单位, 手机). 角色 is a role's label from the plan or a
+word cadres use for it (村支书 → 村党组织书记). A bad row is reported with its row number (as the spreadsheet shows
+it) and skipped; the good rows are kept. A row is identified by (姓名, 镇, 村): importing the same file again, or a
+corrected one, updates those rows and never adds duplicates.
+
+Every roster row gets a random invite code (72 bits, URL-safe). ``/start <code>`` binds the Telegram account that
+sends it to that row, once: a used code does not work again. Someone who registers without a code is shown in the
+reports as unverified (未核实).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .roles import Role
+from .store import Person, Store, utcnow
+
+MAX_FIELD_CHARS = 30
+
+#: Header names accepted for each column (after removing blanks and NFKC normalisation).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "名字"),
+    "role": ("角色", "职务", "岗位"),
+    "town": ("镇", "乡镇", "镇名", "所在镇"),
+    "village": ("村", "村（单位）", "村(单位)", "单位", "所在村", "村/单位"),
+    "phone": ("手机号", "手机", "手机号码", "电话", "联系电话"),
+}
+REQUIRED = ("name", "role", "town", "village")
+HEADER_LABELS = {"name": "姓名", "role": "角色", "town": "镇", "village": "村", "phone": "手机号"}
+
+#: Words cadres write in a roster's 角色 column, besides each role's label and id.
+ROLE_ALIASES: dict[str, Role] = {
+    "村支书": Role.village_secretary, "支书": Role.village_secretary, "村书记": Role.village_secretary,
+    "村党组书记": Role.village_secretary, "村党支部书记": Role.village_secretary,
+    "村支部书记": Role.village_secretary, "村党总支书记": Role.village_secretary,
+    "第一书记": Role.first_secretary, "驻村第一书记": Role.first_secretary,
+    "驻村干部": Role.work_team_member, "工作队员": Role.work_team_member,
+    "乡村振兴工作队员": Role.work_team_member, "驻村工作队员": Role.work_team_member,
+    "帮扶联系人": Role.household_contact, "帮扶干部": Role.household_contact, "帮扶责任人": Role.household_contact,
+    "乡镇主要领导": Role.township_leader, "乡镇分管领导": Role.township_leader, "镇领导": Role.township_leader,
+    "镇党委书记": Role.township_leader, "镇长": Role.township_leader, "副镇长": Role.township_leader,
+    "乡村振兴大队长": Role.brigade_leader, "乡村振兴中队长": Role.brigade_leader,
+    "大队长": Role.brigade_leader, "中队长": Role.brigade_leader,
+    "市县主要领导": Role.city_leader, "市领导": Role.city_leader, "市县分管领导": Role.city_leader,
+    "行业部门负责人": Role.department_head, "部门负责人": Role.department_head,
+    "合作社负责人": Role.cooperative_head, "致富带头人": Role.cooperative_head,
+    "村医": Role.village_doctor, "乡村医生": Role.village_doctor,
+}
+
+
+class RosterFileError(Exception):
+    """The file as a whole cannot be read as a roster (unknown type, unreadable, no header, missing columns)."""
+
+
+class InviteError(Exception):
+    """An invite code could not be redeemed. ``reason`` is ``unknown``, ``used`` or ``already_bound``."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One valid roster row: ``role`` is a :class:`Role` value; ``phone`` digits or None; ``line`` its row number."""
+
+    name: str
+    role: str
+    town: str
+    village: str
+    phone: str | None
+    line: int
+
+
+@dataclass
+class ImportResult:
+    """What an import did: rows ``added`` and ``updated``, ``unchanged`` count, and ``errors`` as
+    ``(row number, message)`` for every skipped row."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Return a Chinese one-line summary followed by one line per skipped row."""
+        lines = [f"导入完成：新增 {self.added} 人，更新 {self.updated} 人，未变 {self.unchanged} 人，"
+                 f"跳过 {len(self.errors)} 行。"]
+        lines += [f"  第 {line} 行：{msg}" for line, msg in self.errors]
+        return "\n".join(lines)
+
+
+def _norm(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def role_from_text(text: str) -> Role | None:
+    """Return the role a roster's 角色 cell means (label, id or a common alias, blanks ignored), or None."""
+    key = _norm(text)
+    if not key:
+        return None
+    for role in Role:
+        if key in (role.value, _norm(role.label)):
+            return role
+    if key in ROLE_ALIASES:
+        return ROLE_ALIASES[key]
+    # The plan's labels without their bracketed part, e.g. 驻村干部（乡村振兴工作队员） → 驻村干部.
+    for role in Role:
+        if key == _norm(role.label).split("(")[0]:
+            return role
+    return None
+
+
+def _cell(value: Any) -> str:
+    """Return a spreadsheet cell as text: Excel numbers such as 13800000000.0 lose their ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "".join(c for c in str(value) if unicodedata.category(c) != "Cc").strip()
+
+
+def _rows_from_file(path: Path) -> Iterable[tuple[int, list[str]]]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        raw = path.read_bytes()
+        for encoding in ("utf-8-sig", "gb18030"):   # Excel and WPS in China often save CSV as GBK
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise RosterFileError(f"{path}: 不是 UTF-8 或 GBK 编码的文本")
+        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            yield number, [_cell(v) for v in row]
+    elif suffix in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds (zip, XML, KeyError) for a broken file
+            raise RosterFileError(f"{path}: 无法读取的 Excel 文件（{type(exc).__name__}）") from exc
+        try:
+            sheet = book.worksheets[0]
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, [_cell(v) for v in row]
+        finally:
+            book.close()
+    else:
+        raise RosterFileError(f"{path}: 只支持 .xlsx 和 .csv 文件（另存为其中一种再导入）")
+
+
+def read_roster(path: str | Path) -> tuple[list[RosterRow], list[tuple[int, str]]]:
+    """Read and check a roster file.
+
+    Args:
+        path: a .xlsx (first sheet) or .csv (UTF-8 or GBK) file.
+    Returns:
+        ``(rows, errors)``: the valid rows in file order, and ``(row number, message)`` for each skipped row.
+        A row repeating an earlier row's (姓名, 镇, 村) is skipped as an error.
+    Raises:
+        RosterFileError: the file is missing, of another type, unreadable, or has no header with the columns
+            姓名, 角色, 镇, 村.
+        FileNotFoundError: the path does not exist.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: 文件不存在")
+    columns: dict[str, int] | None = None
+    rows: list[RosterRow] = []
+    errors: list[tuple[int, str]] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for number, cells in _rows_from_file(path):
+        if not any(cells):
+            continue
+        if columns is None:
+            columns = {}
+            for i, head in enumerate(cells):
+                for key, names in COLUMNS.items():
+                    if _norm(head) in names and key not in columns:
+                        columns[key] = i
+            missing = [HEADER_LABELS[k] for k in REQUIRED if k not in columns]
+            if missing:
+                raise RosterFileError(f"{path}: 第 {number} 行应是表头（姓名、角色、镇、村，可选手机号），"
+                                      f"缺少列：{'、'.join(missing)}")
+            continue
+        row, problem = _check_row(number, {k: (cells[i] if i < len(cells) else "") for k, i in columns.items()})
+        if problem:
+            errors.append((number, problem))
+            continue
+        key = (row.name, row.town, row.village)
+        if key in seen:
+            errors.append((number, f"与第 {seen[key]} 行重复（同一姓名、镇、村），已跳过"))
+            continue
+        seen[key] = number
+        rows.append(row)
+    if columns is None:
+        raise RosterFileError(f"{path}: 文件是空的，没有表头")
+    return rows, errors
+
+
+def _check_row(number: int, cells: dict[str, str]) -> tuple[RosterRow | None, str | None]:
+    problems = []
+    for key in REQUIRED:
+        value = cells.get(key, "")
+        if not value:
+            problems.append(f"{HEADER_LABELS[key]}为空")
+        elif len(value) > MAX_FIELD_CHARS:
+            problems.append(f"{HEADER_LABELS[key]}超过 {MAX_FIELD_CHARS} 个字")
+    role = role_from_text(cells["role"]) if cells.get("role") else None
+    if cells.get("role") and role is None:
+        problems.append(f"角色“{cells['role']}”不认识（可写：{'、'.join(r.label for r in Role)}，或村支书等常用叫法）")
+    phone = "".join(c for c in unicodedata.normalize("NFKC", cells.get("phone", "")) if c not in " -")
+    if phone and not (phone.isdigit() and len(phone) == 11 and phone.startswith("1")):
+        problems.append(f"手机号“{cells['phone']}”不是 11 位手机号")
+    if problems:
+        return None, "；".join(problems)
+    assert role is not None
+    return RosterRow(cells["name"], role.value, cells["town"], cells["village"], phone or None, number), None
+
+
+def new_invite_code() -> str:
+    """Return a fresh random invite code: 12 URL-safe characters (72 random bits), valid as a /start parameter."""
+    return secrets.token_urlsafe(9)
+
+
+def import_rows(store: Store, rows: list[RosterRow]) -> ImportResult:
+    """Add or update roster rows in one transaction, keyed on (姓名, 镇, 村); new rows get an invite code, and a
+    changed role is also set on the bound account, if any.
+
+    Args:
+        store: the database.
+        rows: valid rows, e.g. from :func:`read_roster`.
+    Returns:
+        the counts (``errors`` empty; the caller adds the file's errors).
+    """
+    result = ImportResult()
+    now = utcnow()
+    with store.db.conn:
+        for row in rows:
+            existing = next(store.db.query("select id, role, phone, person_id from roster where name = ? and "
+                                           "town = ? and village = ?", [row.name, row.town, row.village]), None)
+            if existing is None:
+                store.db.execute("insert into roster (name, role, town, village, phone, invite_code, imported_at, "
+                                 "updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                                 [row.name, row.role, row.town, row.village, row.phone, new_invite_code(), now, now])
+                result.added += 1
+            elif (existing["role"], existing["phone"]) != (row.role, row.phone):
+                store.db.execute("update roster set role = ?, phone = ?, updated_at = ? where id = ?",
+                                 [row.role, row.phone, now, existing["id"]])
+                if existing["person_id"] is not None:   # the bound account practises for the corrected role
+                    store.db.execute("update people set role = ? where id = ?", [row.role, existing["person_id"]])
+                result.updated += 1
+            else:
+                result.unchanged += 1
+    return result
+
+
+def import_file(store: Store, path: str | Path) -> ImportResult:
+    """Read a roster file and import its valid rows.
+
+    Returns:
+        the counts, with ``errors`` listing every skipped row by number.
+    Raises:
+        RosterFileError, FileNotFoundError: as :func:`read_roster`.
+    """
+    rows, errors = read_roster(path)
+    result = import_rows(store, rows)
+    result.errors = errors
+    return result
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """A roster row as stored: ``person_id`` is the bound account's person, None until the invite is used."""
+
+    id: int
+    name: str
+    role: str
+    town: str
+    village: str
+    phone: str | None
+    invite_code: str
+    invite_used_at: str | None
+    person_id: int | None
+
+
+def _entry(row: dict[str, Any]) -> RosterEntry:
+    return RosterEntry(row["id"], row["name"], row["role"], row["town"], row["village"], row["phone"],
+                       row["invite_code"], row["invite_used_at"], row["person_id"])
+
+
+def entries(store: Store, town: str | None = None, unused_only: bool = False) -> list[RosterEntry]:
+    """Return roster rows ordered by town, village, name; only ``town``'s when given; only not yet bound ones
+    when ``unused_only``."""
+    sql = "select * from roster where 1 = 1"
+    params: list[Any] = []
+    if town is not None:
+        sql += " and town = ?"
+        params.append(town)
+    if unused_only:
+        sql += " and invite_used_at is null"
+    sql += " order by town, village, name"
+    return [_entry(r) for r in store.db.query(sql, params)]
+
+
+def invite_link(bot_username: str, code: str) -> str:
+    """Return the Telegram deep link that sends ``/start <code>`` to the bot ``bot_username`` (with or without @)."""
+    return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
+
+
+def entry_of_person(store: Store, person_id: int) -> RosterEntry | None:
+    """Return the roster row bound to ``person_id``, or None (an unverified or unregistered person)."""
+    row = next(store.db.query("select * from roster where person_id = ?", [person_id]), None)
+    return _entry(row) if row else None
+
+
+def redeem_invite(store: Store, person: Person, code: str) -> RosterEntry:
+    """Bind ``person``'s account to the roster row of ``code`` and register them with the roster's details.
+
+    The check and the binding happen in one statement, so two accounts racing for one code cannot both win.
+    The account already bound by this very code gets its row back unchanged.
+
+    Returns:
+        the bound roster row.
+    Raises:
+        InviteError: ``unknown`` (no such code), ``used`` (already redeemed, by anyone), ``already_bound``
+            (this account is already bound to another roster row).
+    """
+    code = code.strip()
+    bound = entry_of_person(store, person.id)
+    if bound is not None and bound.invite_code != code:
+        raise InviteError("already_bound", f"您的账号已经绑定名册中的“{bound.name}”（{bound.town} {bound.village}），"
+                                           "不能再绑定其他人。如有错误请联系镇里的协调员。")
+    if bound is not None:   # the same account following its own link again: nothing to do
+        return bound
+    with store.db.conn:
+        cur = store.db.execute("update roster set person_id = ?, invite_used_at = ? "
+                               "where invite_code = ? and invite_used_at is null", [person.id, utcnow(), code])
+        if cur.rowcount == 0:
+            exists = next(store.db.query("select 1 from roster where invite_code = ?", [code]), None)
+            if exists:
+                raise InviteError("used", "这个邀请码已经用过了（每个邀请码只能用一次）。"
+                                          "如果不是您本人使用的，请联系镇里的协调员。")
+            raise InviteError("unknown", "邀请码不对。请检查链接是否完整，或联系镇里的协调员重新发送。")
+    entry = next(e for e in entries(store) if e.invite_code == code)
+    store.register(person.id, entry.name, entry.role, entry.town, entry.village)
+    store.set_state(person.id, {})
+    return entry
+
+
+def redeem_reply_text(store: Store, person: Person, code: str) -> str:
+    """Redeem ``code`` for ``person`` (see :func:`redeem_invite`) and return the Chinese text to show them."""
+    try:
+        entry = redeem_invite(store, person, code)
+    except InviteError as exc:
+        return f"{exc}\n也可以发送 /start 自行登记（显示为“未核实”）。"
+    return (f"绑定成功：{entry.name}，{Role(entry.role).label}，{entry.town} {entry.village}。\n"
+            "发送 /quiz 开始练习，/me 查看进度，也可以直接提问。")
+
+
+TEMPLATE_ROWS = [["姓名", "角色", "镇", "村", "手机号"]]
+TEMPLATE_NOTES = [
+    "每行一人，第一行是表头，不要改动。姓名、角色、镇、村必填，手机号可空（11位）。",
+    "同一姓名、镇、村再次导入时更新这一行，不会重复。出错的行会按行号列出并跳过，其余照常导入。",
+    "镇、市直部门的同志：“村”一栏填单位名称。角色可写下列名称之一，也可写村支书、第一书记、工作队员等常用叫法：",
+]
+
+
+def write_template(path: str | Path) -> Path:
+    """Write an empty roster template as .xlsx (header, a role drop-down, and a 说明 sheet) or .csv (header only),
+    by the path's suffix.
+
+    Raises:
+        RosterFileError: for another suffix.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows(TEMPLATE_ROWS)
+    elif path.suffix.lower() == ".xlsx":
+        import openpyxl
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "名册"
+        for row in TEMPLATE_ROWS:
+            sheet.append(row)
+        for cell in sheet["E"]:
+            cell.number_format = "@"   # phone numbers as text, not 1.38E+10
+        roles = DataValidation(type="list", formula1='"' + ",".join(r.label for r in Role) + '"', allow_blank=True)
+        roles.add("B2:B1000")
+        sheet.add_data_validation(roles)
+        for col, width in zip("ABCDE", (12, 28, 12, 16, 16)):
+            sheet.column_dimensions[col].width = width
+        notes = book.create_sheet("说明")
+        for line in TEMPLATE_NOTES + [r.label for r in Role]:
+            notes.append([line])
+        notes.column_dimensions["A"].width = 100
+        book.save(path)
+    else:
+        raise RosterFileError(f"{path}: 模板只能写成 .xlsx 或 .csv")
+    return path
