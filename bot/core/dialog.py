@@ -271,6 +271,8 @@ class Dialog:
         self.store.log_question(person.id, text, best.entry.id if best else None, best.score if best else None,
                                 match.abstained, match.verdict.value, channel)
         replies = [self.answerer.reply(match)]
-        if not match.abstained and self.store.open_session(person.id):
-            replies.append(Reply("（练习还在进行中：点上面题目的选项继续作答，或发送 /cancel 结束。）"))
+        session = self.store.open_session(person.id)
+        if session is not None:
+            replies += [Reply("（练习还在进行中：点选项，或输入选项字母、“对”“错”作答；发送 /cancel 结束。）"),
+                        self.quiz.ask(session)]
         return replies
