@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.models import EntryKind, KnowledgeFile, QuizFile
+from bot.core.models import KnowledgeFile, QuizFile
 from bot.core.yamlfile import load_model
 
 ROOT = Path(__file__).resolve().parents[1]

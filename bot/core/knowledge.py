@@ -197,7 +197,7 @@ def _check_structure(meta: Assessment, entries: list[Entry], by_id: dict[str, En
             else:
                 subitems_by_indicator[ind.id].append(e)
         elif e.area or e.indicator:
-            err(e, "area" if e.area else "indicator", f"only indicators and sub-items name an area/indicator")
+            err(e, "area" if e.area else "indicator", "only indicators and sub-items name an area/indicator")
 
     areas = [e for e in entries if e.kind is EntryKind.area]
     total = sum(a.score or 0 for a in areas)
