@@ -68,19 +68,31 @@ def open_store(args: argparse.Namespace) -> Store:
         raise SystemExit(2) from None
 
 
-def make_dialog(args: argparse.Namespace) -> "Dialog":
-    """Build the dialog every channel uses: knowledge base, store, and every command set installed."""
-    from .core import coordinators
+def make_dialog(args: argparse.Namespace, services: dict | None = None) -> "Dialog":
+    """Build the dialog every channel uses: knowledge base, store, and every command set installed.
+
+    Args:
+        args: the parsed command line.
+        services: if given, filled with what channels may schedule or need: ``"coordinators"`` (the
+            :class:`bot.core.coordinators.CoordinatorCommands`) and ``"reminders"`` (the
+            :class:`bot.core.reminders.Reminders` planner).
+    """
+    from .core import coordinators, reminders
     from .core.dialog import Dialog
     from .core.readiness import load_rule
 
     dialog = Dialog(load_kb(args), open_store(args))
     try:
-        coordinators.install(dialog, rule=load_rule(getattr(args, "readiness", None)))
+        rule = load_rule(getattr(args, "readiness", None))
+        coordinator_commands = coordinators.install(dialog, rule=rule)
+        planner = reminders.install(dialog, rule)
     except (DataFileError, ValueError, FileNotFoundError) as exc:
-        print(f"Coordinator settings are broken (config/readiness.yaml, config/coordinators.yaml or "
-              f"SHUXI_COORDINATORS); fix them and start again:\n{exc}", file=sys.stderr)
+        print(f"Coordinator settings are broken (config/readiness.yaml, config/coordinators.yaml, "
+              f"config/reminders.yaml, SHUXI_COORDINATORS or SHUXI_REMINDERS); fix them and start again:\n{exc}",
+              file=sys.stderr)
         raise SystemExit(2) from None
+    if services is not None:
+        services.update(coordinators=coordinator_commands, reminders=planner)
     return dialog
 
 
@@ -100,7 +112,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for note in kb.notes:
         print(f"note: {note}")
     print(f"ok: {len(kb.entries)} entries, {len(kb.questions)} quiz questions, "
-          f"{len(kb.areas())} areas, {len(kb.indicators())} indicators")
+          f"{len(kb.areas())} areas, {len(kb.indicators())} indicators, {len(kb.curricula)} role curricula, "
+          f"{len(kb.interview)} interview questions")
     return 0
 
 
@@ -146,6 +159,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """Print which indicators, thresholds and roles have questions; exit 1 if any is uncovered."""
+    from .core.coverage import coverage
+    from .core.quiz import QuizMaster
+
+    kb = load_kb(args)
+    bank = QuizMaster(kb, Store(":memory:")).bank
+    cov = coverage(kb, bank)
+    for name, (_, missing) in (("indicator", cov.indicators), ("threshold", cov.thresholds), ("role", cov.roles)):
+        for item in missing:
+            print(f"not covered: {name} {item}")
+    curated = len(kb.questions)
+    print(f"questions: {curated} curated + {len(bank) - curated} generated from facts; "
+          f"{len(kb.interview)} interview questions")
+    print(cov.summary())
+    return 0 if all(not missing for _, missing in (cov.indicators, cov.thresholds, cov.roles)) else 1
+
+
 def cmd_unanswered(args: argparse.Namespace) -> int:
     """List abstained and low-confidence questions, most frequent first."""
     if args.since:
@@ -179,7 +210,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     from .adapters.telegram import run_polling
 
-    run_polling(token, make_dialog(args))
+    services: dict = {}
+    dialog = make_dialog(args, services)
+    coordinator_ids = [int(key[3:]) for key in services["coordinators"].coordinators if key.startswith("tg:")]
+    run_polling(token, dialog, reminders=services["reminders"], coordinator_ids=coordinator_ids)
     return 0
 
 
@@ -208,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("validate", help="check every knowledge and quiz file; exit 1 on any error")
     s.add_argument("path", nargs="?", help="knowledge folder (default: knowledge/)")
     s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("coverage", help="which indicators, thresholds and roles the questions cover")
+    s.set_defaults(func=cmd_coverage)
 
     s = sub.add_parser("unanswered", help="questions the bot could not answer well, most frequent first")
     s.add_argument("--since", metavar="DATE", help="only since this date (YYYY-MM-DD)")

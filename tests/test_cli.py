@@ -66,9 +66,10 @@ def test_broken_knowledge_stops_start_up_with_status_2(tmp_path):
 
 def test_chat_with_piped_input(tmp_path):
     out = run("--db", str(tmp_path / "t.db"), "chat", "--as", "zhang",
-              stdin="/quiz 1\n1\n逾期率\n")
+              stdin="/start\n张三\n8\n嘉积镇\n椰林村\n/quiz 1\n1\n逾期率\n")
     assert out.returncode == 0, out.stderr
-    assert "第 1/1 题" in out.stdout and "[1]" in out.stdout and "练习结束" in out.stdout
+    assert "[8] 帮扶联系人" in out.stdout and "登记完成：张三，帮扶联系人" in out.stdout   # buttons by number
+    assert "第 1/1 题" in out.stdout and "练习结束" in out.stdout   # "1" answers whatever type the question is
     assert "0.5%" in out.stdout
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.models import KnowledgeFile, QuizFile
+from bot.core.models import CurriculumFile, InterviewFile, KnowledgeFile, QuizFile
 from bot.core.yamlfile import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,7 +19,8 @@ def test_every_knowledge_file_loads(path):
 
 @pytest.mark.parametrize("path", QUIZ_FILES, ids=lambda p: p.name)
 def test_every_quiz_file_loads(path):
-    assert load_model(path, QuizFile).questions
+    model = {"roles.yaml": CurriculumFile, "interview.yaml": InterviewFile}.get(path.name, QuizFile)
+    assert load_model(path, model)
 
 
 def test_areas_sum_to_1000_and_indicators_to_their_area(kb):
@@ -57,7 +58,7 @@ def test_every_indicator_has_sub_items_and_quiz_questions(kb):
 def test_quiz_bank_is_big_enough(kb):
     assert len(kb.questions) >= 60
     kinds = {q.type.value for q in kb.questions}
-    assert kinds == {"single", "truefalse"}
+    assert kinds == {"single", "truefalse", "multiple", "fillin"}
 
 
 def test_key_thresholds_are_in_the_knowledge_base(kb):

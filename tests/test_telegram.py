@@ -139,3 +139,70 @@ def test_error_handler_reports_and_the_bot_keeps_going(dialog):
     assert "出错了" in sent[0]["text"]
     tg.app.bot_data["dialog"] = dialog
     assert "0.5%" in tg.send("逾期率")[0]["text"]
+
+
+def test_quiz_polls_answered_through_poll_answer(tg, dialog, kb):
+    assert "已改为用答题投票" in tg.send("/polls on")[0]["text"]
+    tg.send("/quiz 3")
+    polls = tg.api.sent("sendPoll")
+    store = dialog.store
+    session = store.open_session(store.person(f"tg:{USER['id']}").id)
+    question = dialog.quiz.question(session.question_ids[0])
+    assert question.type.value in ("single", "truefalse")   # the seeded bank starts with a choice question
+    assert len(polls) == 1
+    poll = polls[0]
+    assert poll["type"] == "quiz" and poll["is_anonymous"] is False
+    options = [o if isinstance(o, str) else o["text"] for o in poll["options"]]
+    assert options[poll["correct_option_ids"][0]] == question.answer
+    tg.update_id += 1
+    update = Update.de_json({"update_id": tg.update_id, "poll_answer": {
+        "poll_id": "poll" + str(tg.api._message_id), "user": USER, "option_ids": [poll["correct_option_ids"][0]],
+        "option_persistent_ids": ["o1"]}},
+        tg.app.bot)
+    asyncio.run(tg.app.process_update(update))
+    sent = tg.api.sent()
+    assert "回答正确" in sent[0]["text"] and sent[0]["chat_id"] == USER["id"]
+    assert store.db["quiz_answers"].count == 1
+
+
+def test_unknown_poll_answer_gets_a_clear_reply(tg):
+    tg.update_id += 1
+    update = Update.de_json({"update_id": tg.update_id, "poll_answer": {
+        "poll_id": "nope", "user": USER, "option_ids": [0], "option_persistent_ids": ["o1"]}}, tg.app.bot)
+    asyncio.run(tg.app.process_update(update))
+    assert "失效" in tg.api.sent()[0]["text"]
+
+
+def test_every_choice_question_is_checked_against_poll_limits(dialog):
+    from bot.adapters.telegram import poll_fits
+    from bot.core.messages import Poll
+
+    fits = too_big = 0
+    for q in dialog.quiz.bank.values():
+        if q.type.value not in ("single", "truefalse"):
+            continue
+        poll = Poll(f"第 1/10 题：{q.question}", q.choices, q.choices.index(q.answer), q.explanation, "q:1:0:")
+        if poll_fits(poll):
+            fits += 1
+        else:
+            too_big += 1
+            assert len(poll.question) > 300 or len(poll.explanation) > 200 or max(map(len, poll.options)) > 100 \
+                or poll.explanation.count("\n") > 2
+    assert fits > 0.8 * (fits + too_big)   # most fit; the rest fall back to buttons
+
+
+def test_a_question_too_long_for_a_poll_falls_back_to_buttons(tg):
+    from bot.adapters.telegram import send_replies
+    from bot.core.messages import Button, Poll
+
+    long_poll = Poll("问" * 400, ["正确", "错误"], 0, "说明", "q:1:0:")
+    reply = Reply("问" * 400, buttons=[[Button("正确", "q:1:0:0")], [Button("错误", "q:1:0:1")]], poll=long_poll)
+    update = Update.de_json({"update_id": 999, "message": {"message_id": 1, "date": 0, "chat": CHAT, "from": USER,
+                                                           "text": "x"}}, tg.app.bot)
+
+    class Ctx:
+        bot = tg.app.bot
+        application = tg.app
+
+    asyncio.run(send_replies(update, Ctx(), [reply]))
+    assert not tg.api.sent("sendPoll") and buttons(tg.api.sent())

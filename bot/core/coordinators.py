@@ -32,6 +32,15 @@ if TYPE_CHECKING:
 DEFAULT_COORDINATORS = PROJECT_ROOT / "config" / "coordinators.yaml"
 NOT_PERMITTED = "无权限：这个命令只对镇级、市级协调员开放。如需开通请联系市乡村振兴局。"
 COMMANDS = ("report", "unprepared", "person", "export", "chart", "unanswered")
+#: (command, Chinese description) for a chat service's command menu, in :data:`COMMANDS` order.
+COMMAND_DESCRIPTIONS = (
+    ("report", "协调员：备考汇总（镇→村→角色，倒计时）"),
+    ("unprepared", "协调员：未准备好的人员及薄弱指标"),
+    ("person", "协调员：/person 姓名 查看某人"),
+    ("export", "协调员：导出 Excel 表格"),
+    ("chart", "协调员：备考情况图表"),
+    ("unanswered", "协调员：机器人没答好的问题"),
+)
 COORDINATOR_HELP = ("协调员命令：/report 备考汇总 · /unprepared 未准备好的人员 · /person 姓名 查看某人 · "
                     "/export 导出表格 · /chart 图表 · /unanswered 机器人没答好的问题")
 

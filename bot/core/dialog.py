@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
+from datetime import datetime, timezone
 from typing import Callable
 
 from .answers import Answerer
 from .knowledge import KnowledgeBase
 from .matcher import Verdict
 from .messages import Button, Incoming, Reply
-from .quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, ButtonPress, QuizMaster
+from .practice import Curriculum, Interviewer, Practice, mark_shown, seconds_since_shown
+from .quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, SUBMIT, ButtonPress, QuizMaster
 from .roles import Role
-from .store import Person, QuizSession, Store
+from .store import NotFoundError, Person, QuizSession, Store, utcnow
 
 CommandHandler = Callable[[Person, str], list[Reply]]
 
@@ -28,8 +30,11 @@ MAX_FIELD_CHARS = 30
 
 HELP = """我是“熟悉”，帮您准备巩固脱贫成果后评估的访谈。
 • 直接发问题：比如“小额信贷逾期率要求多少”“村党组书记要熟悉什么”，也可以只发关键词“逾期率”。每个回答都注明在方案中的出处。
+• /practice 按您的角色练习：到期复习的题、新题、以前答错的题（间隔重复）
+• /interview 模拟访谈：我扮演评估组提问，按要点给您的回答打分
 • /quiz 做一组练习题（/quiz 10 做10题），每题讲解，最后给分数
 • /me 看自己的练习情况和薄弱指标
+• /polls on 在 Telegram 里用原生答题投票出题（/polls off 改回按钮）
 • /start 登记姓名、角色、镇、村
 • /cancel 取消当前的登记或练习"""
 
@@ -54,8 +59,12 @@ class Dialog:
         self.store = store
         self.answerer = Answerer(kb)
         self.quiz = quizmaster or QuizMaster(kb, store)
+        self.curriculum = Curriculum(kb, self.quiz.bank)
+        self.practice = Practice(store, self.curriculum, rng=self.quiz.rng)
+        self.interviewer = Interviewer(kb, store, rng=self.quiz.rng)
         self.commands: dict[str, CommandHandler] = {
-            "start": self._start, "help": self._help, "quiz": self._quiz, "me": self._me, "cancel": self._cancel}
+            "start": self._start, "help": self._help, "quiz": self._quiz, "me": self._me, "cancel": self._cancel,
+            "practice": self._practice, "interview": self._interview, "polls": self._polls}
 
     def add_command(self, name: str, handler: "CommandHandler") -> None:
         """Register ``/name``: ``handler(person, argument text)`` returns the replies. Replaces an existing one."""
@@ -77,24 +86,26 @@ class Dialog:
         state = self.store.get_state(person.id)
         if state.get("step"):
             return self._registration_step(person, state, text)
-        typed = self._typed_option(person, text)
-        if typed is not None:
-            return self._button(person, typed, msg.channel)
+        session = self.store.open_session(person.id)
+        if session is not None and text:
+            answered = self._typed_answer(person, session, text)
+            if answered is not None:
+                return answered
         return self._question(person, text, msg.channel)
 
-    def _typed_option(self, person: Person, text: str) -> str | None:
-        """During a quiz, read ``B``, ``对`` or an option's text as pressing that option; return its button data."""
-        session = self.store.open_session(person.id)
-        if session is None or not text or len(text) > 60:
+    def _typed_answer(self, person: Person, session: QuizSession, text: str) -> list[Reply] | None:
+        """Read typed text as the answer to the open session's current question; None if it is not one."""
+        if session.mode == "interview":
+            if len(text) > 2000:
+                return [Reply("回答太长了，请控制在2000字以内，挑要点说。")]
+            return self._interview_answer(person, session, text)
+        question = self.quiz.question(session.question_ids[session.position])
+        if len(text) > 60:
             return None
-        options = self.quiz.options(session, self.quiz.question(session.question_ids[session.position]))
-        word = unicodedata.normalize("NFKC", text).strip().upper().rstrip("。.")
-        aliases = {"对": "正确", "错": "错误", "√": "正确", "×": "错误"}
-        word = aliases.get(word, word)
-        for i, option in enumerate(options):
-            if word == option or (len(options) > 2 and word == "ABCDEFGH"[i]):
-                return f"q:{session.id}:{session.position}:{i}"
-        return None
+        judged = self.quiz.judge(question, self.quiz.options(session, question), typed=text)
+        if judged is None:
+            return None
+        return self._record(person, session, *judged)
 
     # --- commands
     def _help(self, person: Person, arg: str) -> list[Reply]:
@@ -115,8 +126,9 @@ class Dialog:
         session = self.store.open_session(person.id)
         if session:
             self.store.cancel_session(session.id)
-            return [Reply(f"已结束本次练习（答对 {session.correct}/{session.position} 题，已作答的都已记录）。"
-                          "随时发送 /quiz 再练。")]
+            what = "模拟访谈" if session.mode == "interview" else "练习"
+            return [Reply(f"已结束本次{what}（已作答 {session.position} 题，都已记录）。"
+                          "随时发送 /practice、/interview 或 /quiz 再练。")]
         if had_state:
             return [Reply("已取消登记。可以直接提问，或发送 /start 重新登记。")]
         return [Reply("现在没有进行中的登记或练习。可以直接提问，或发送 /quiz 做练习。")]
@@ -136,30 +148,100 @@ class Dialog:
         restarted = (f"上一组练习已结束（答对 {previous.correct}/{previous.position} 题，已记录）。"
                      if previous else "")
         intro = Reply(f"{restarted}开始练习，共 {len(ids)} 题。点选项或输入字母作答，发送 /cancel 随时结束。")
-        return [intro, self.quiz.ask(session)]
+        return [intro, self._ask(session)]
+
+    def _practice(self, person: Person, arg: str) -> list[Reply]:
+        role = Role(person.role) if person.role else None
+        ids = self.practice.pick(person)
+        if not ids:
+            return [Reply("今天没有到期要复习的题了，明天再来！也可以发送 /quiz 做一组新题，或 /interview 模拟访谈。")]
+        previous = self.store.open_session(person.id)
+        session = self.store.start_session(person.id, ids, mode="practice")
+        cards = self.practice.cards(person.id)
+        due = sum(1 for q in ids if q in cards)
+        whose = f"{role.label}必须掌握的内容" if role else "全部内容（发送 /start 登记角色后按角色出题）"
+        restarted = "上一组已结束并记录。" if previous else ""
+        intro = Reply(f"{restarted}练习：{whose}。本组 {len(ids)} 题（其中 {due} 道是到期复习或以前答错的）。"
+                      "答错的题会更快再出现，答对的间隔越来越长。发送 /cancel 随时结束。")
+        return [intro, self._ask(session)]
+
+    def _interview(self, person: Person, arg: str) -> list[Reply]:
+        if not person.registered or not person.role:
+            return [Reply("模拟访谈按角色出题，请先发送 /start 登记您的角色。")]
+        ids = self.interviewer.pick(person)
+        if not ids:
+            return [Reply("还没有为您的角色准备模拟访谈题。可以先发送 /practice 练习。")]
+        self.store.start_session(person.id, ids, mode="interview")
+        session = self.store.open_session(person.id)
+        intro = Reply(f"模拟访谈开始：我扮演评估组，按“{Role(person.role).label}”的访谈要求问您 {len(ids)} 个问题。"
+                      "每题直接输入回答，我按要点打分并告诉您漏了什么。发送 /cancel 随时结束。")
+        return [intro, self._ask(session)]
+
+    def _interview_answer(self, person: Person, session: QuizSession, text: str) -> list[Reply]:
+        question = self.interviewer.by_id[session.question_ids[session.position]]
+        result = self.interviewer.answer(session, text)
+        if result is None:
+            return [Reply("这道题已经答过了。")]
+        grade, updated = result
+        lines = [f"本题得分：{grade.score:.0f} 分（答到 {len(grade.covered)}/{len(question.key_points)} 个要点）"]
+        lines += [f"✅ {p.point}" for p in grade.covered]
+        lines += [f"❌ 漏了：{p.point}" for p in grade.missed]
+        if grade.missed:
+            lines.append(f"参考答案：{question.model_answer}")
+        lines.append(self.answerer.source_line(self.kb.by_id[question.entry]))
+        replies = [Reply("\n".join(lines))]
+        if updated.status == "finished":
+            score = self.interviewer.session_score(updated.id)
+            missed = self.interviewer.missed_points(updated.id)
+            summary = [f"模拟访谈结束：平均 {score:.0f} 分（80分以上算准备好了）。"]
+            if missed:
+                summary.append("要补的要点：" + "；".join(p for _, p in missed[:6]))
+            summary.append("发送 /interview 再来一次，/practice 针对薄弱项练习。")
+            replies.append(Reply("\n".join(summary)))
+        else:
+            replies.append(self._ask(updated))
+        return replies
 
     def _me(self, person: Person, arg: str) -> list[Reply]:
         answers = self.store.answers(person.id)
         who = (f"{person.name}（{Role(person.role).label}，{person.town} {person.village}）"
                if person.registered and person.role else "未登记（发送 /start 登记）")
+        practice = self._practice_status(person)
         if not answers:
-            return [Reply(f"{who}\n还没有做过练习。发送 /quiz 开始。")]
+            return [Reply(f"{who}\n还没有做过练习。发送 /practice 或 /quiz 开始。{practice}")]
         right = sum(a["correct"] for a in answers)
         per_indicator: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for a in answers:
             q = self.quiz.by_id.get(a["question_id"])
-            indicator = self.kb.by_id.get(q.indicator) if q and q.indicator else None
-            if indicator is not None:
-                per_indicator[indicator.title][0] += 1
-                per_indicator[indicator.title][1] += a["correct"]
+            if q is None:
+                continue
+            # Grouped by indicator; questions on the plan's other parts (sampling, areas …) by their entry.
+            topic = self.kb.by_id.get(q.indicator or q.entry)
+            if topic is not None:
+                per_indicator[topic.title][0] += 1
+                per_indicator[topic.title][1] += a["correct"]
         weakest = sorted(((r / n, n, t) for t, (n, r) in per_indicator.items() if r < n))[:3]
         lines = [who, f"已答 {len(answers)} 题，答对 {right} 题，正确率 {100 * right / len(answers):.0f}%。"]
         if weakest:
-            lines.append("最需要加强的指标：")
+            lines.append("最需要加强的指标和内容：")
             lines += [f"• {t}：答对 {round(acc * n)}/{n}" for acc, n, t in weakest]
-        else:
-            lines.append("目前答过的指标全部答对，继续保持！")
-        return [Reply("\n".join(lines))]
+        elif right == len(answers):
+            lines.append("目前答过的题全部答对，继续保持！")
+        return [Reply("\n".join(lines) + practice)]
+
+    def _practice_status(self, person: Person) -> str:
+        """One or two lines on spaced-repetition cards and the best mock interview (empty if neither)."""
+        cards = self.practice.cards(person.id)
+        now = datetime.now(timezone.utc).isoformat()
+        lines = []
+        if cards:
+            due = sum(1 for c in cards.values() if c["due"] <= now)
+            lines.append(f"间隔复习：{len(cards)} 道题在复习中，现在到期 {due} 道（/practice）。")
+        best = self.store.db.execute("select max(score), count(*) from mock_interviews where person_id = ?",
+                                     [person.id]).fetchone()
+        if best[1]:
+            lines.append(f"模拟访谈：做过 {best[1]} 次，最高 {best[0]:.0f} 分（/interview）。")
+        return "".join("\n" + line for line in lines)
 
     # --- registration
     def _registration_step(self, person: Person, state: dict, text: str) -> list[Reply]:
@@ -225,40 +307,110 @@ class Dialog:
     def _quiz_answer(self, person: Person, press: ButtonPress) -> list[Reply]:
         try:
             session = self.store.session(press.session_id)
-        except Exception:
+        except NotFoundError:
             session = None
         if session is None or session.person_id != person.id:
-            return [Reply("这道题不是您当前的练习。发送 /quiz 开始新的练习。")]
+            return [Reply("这道题不是您当前的练习。发送 /practice 或 /quiz 开始新的练习。")]
         if session.status != "open":
-            return [Reply("这次练习已经结束了。发送 /quiz 开始新的练习。")]
+            return [Reply("这次练习已经结束了。发送 /practice 继续练习，或 /quiz 做一组新题。")]
         if press.position < session.position:
             return [Reply("这道题已经答过了，答案已记录。请看下面最新的题目。")]
-        if press.position > session.position:
-            return [Reply("这个按钮已经失效了。"), self.quiz.ask(session)]
+        if press.position > session.position or session.mode == "interview":
+            return [Reply("这个按钮已经失效了。"), self._ask(session)]
         question = self.quiz.question(session.question_ids[session.position])
         options = self.quiz.options(session, question)
-        if not 0 <= press.option < len(options):
-            return [Reply("这个选项无效，请重新选择。"), self.quiz.ask(session)]
-        chosen = options[press.option]
-        correct = chosen == question.answer
+        if press.toggle:
+            return self._toggle(person, session, press.option, len(options))
+        judged = self.quiz.judge(question, options, indices=[press.option])
+        if judged is None:
+            return [Reply("这个选项无效，请重新选择。"), self._ask(session)]
+        return self._record(person, session, *judged)
+
+    def _toggle(self, person: Person, session: QuizSession, option: int, count: int) -> list[Reply]:
+        """Tick or untick one option of a multiple-choice question, or submit the ticked ones."""
+        state = self.store.get_state(person.id)
+        pick = state.get("pick") or {}
+        picked: list[int] = pick.get("i", []) if pick.get("at") == [session.id, session.position] else []
+        if option == SUBMIT:
+            if not picked:
+                return [Reply("还没有勾选任何选项。"), self._ask(session, picked)]
+            question = self.quiz.question(session.question_ids[session.position])
+            judged = self.quiz.judge(question, self.quiz.options(session, question), indices=picked)
+            assert judged is not None
+            return self._record(person, session, *judged)
+        if not 0 <= option < count:
+            return [Reply("这个选项无效，请重新选择。"), self._ask(session, picked)]
+        picked = sorted(set(picked) ^ {option})
+        self.store.set_state(person.id, {**state, "pick": {"at": [session.id, session.position], "i": picked}})
+        return [self._ask(session, picked)]
+
+    def _ask(self, session: QuizSession, picked: list[int] | None = None) -> Reply:
+        """Show the session's current question (quiz or interview) and note when it was shown."""
+        mark_shown(self.store, session.id)
+        if session.mode == "interview":
+            question = self.interviewer.by_id[session.question_ids[session.position]]
+            return Reply(f"模拟访谈 第 {session.position + 1}/{len(session.question_ids)} 题\n评估组问：{question.question}\n"
+                         "请直接输入您的回答，像面对评估组一样把要点说完整。")
+        person = self.store.person_by_id(session.person_id)
+        return self.quiz.ask(session, picked, as_poll=self._wants_polls(person.id))
+
+    def _wants_polls(self, person_id: int) -> bool:
+        row = self.store.db.execute("select use_polls from people where id = ?", [person_id]).fetchone()
+        return bool(row and row[0])
+
+    def _polls(self, person: Person, arg: str) -> list[Reply]:
+        choice = arg.strip().lower()
+        if choice not in ("on", "off", "开", "关"):
+            state = "开" if self._wants_polls(person.id) else "关"
+            return [Reply(f"投票答题现在是“{state}”。发送 /polls on 用 Telegram 原生答题投票出题，/polls off 改回按钮。"
+                          "（只在 Telegram 私聊里有效；终端里总是按钮。）")]
+        on = choice in ("on", "开")
+        self.store.db["people"].update(person.id, {"use_polls": int(on)})
+        return [Reply("已改为用答题投票出选择题和判断题。" if on else "已改回用按钮出题。")]
+
+    def remember_poll(self, poll_id: str, person_key: str, answer_data: str) -> None:
+        """Record that quiz poll ``poll_id`` (sent to ``person_key``) stands for the buttons ``answer_data<i>``."""
+        person = self.store.person(person_key)
+        self.store.db["polls"].upsert({"poll_id": poll_id, "person_id": person.id, "answer_data": answer_data,
+                                       "sent_at": utcnow()}, pk="poll_id")
+
+    def poll_answer(self, poll_id: str, person_key: str, option: int) -> list[Reply]:
+        """Handle a person's answer to a quiz poll as the press of the matching button; unknown polls get a
+        clear reply."""
+        row = next(self.store.db["polls"].rows_where("poll_id = ?", [poll_id]), None)
+        person = self.store.person(person_key)
+        if row is None or row["person_id"] != person.id:
+            return [Reply("这个投票已经失效了。发送 /practice 继续练习。")]
+        return self.handle(Incoming(person_key, button=f"{row['answer_data']}{option}", channel="telegram"))
+
+    def _record(self, person: Person, session: QuizSession, chosen: str, correct: bool) -> list[Reply]:
+        """Record an answer to the current question, rate the card in practice, and show the next question."""
+        question = self.quiz.question(session.question_ids[session.position])
+        seconds = seconds_since_shown(self.store, session.id)
         updated = self.store.record_answer(session, chosen, correct)
         if updated is None:
             return [Reply("这道题已经答过了，答案已记录。")]
+        state = self.store.get_state(person.id)
+        if "pick" in state:
+            self.store.set_state(person.id, {k: v for k, v in state.items() if k != "pick"})
+        if session.mode == "practice":
+            self.practice.review(person.id, question.id, correct, seconds)
         entry = self.kb.by_id[question.entry]
-        verdict = "✅ 回答正确！" if correct else f"❌ 回答错误。正确答案：{question.answer}"
+        verdict = "✅ 回答正确！" if correct else f"❌ 回答错误。正确答案：{question.answer_text}"
         replies = [Reply(f"{verdict}\n{question.explanation}\n{self.answerer.source_line(entry)}")]
         if updated.status == "finished":
             replies.append(self._summary(updated))
         else:
-            replies.append(self.quiz.ask(updated))
+            replies.append(self._ask(updated))
         return replies
 
     def _summary(self, session: QuizSession) -> Reply:
         total = len(session.question_ids)
         pct = 100 * session.correct / total
         comment = "很熟悉了！" if pct >= 90 else ("还需要再巩固。" if pct >= 60 else "要多练习，访谈时这些最容易失分。")
+        again = "/practice 继续练习" if session.mode == "practice" else "/quiz 再练一组"
         return Reply(f"练习结束：答对 {session.correct}/{total} 题（{pct:.0f}分）。{comment}\n"
-                     "发送 /quiz 再练一组，/me 查看薄弱指标。")
+                     f"发送 {again}，/me 查看薄弱指标。")
 
     # --- questions
     def _question(self, person: Person, text: str, channel: str) -> list[Reply]:
@@ -273,6 +425,7 @@ class Dialog:
         replies = [self.answerer.reply(match)]
         session = self.store.open_session(person.id)
         if session is not None:
-            replies += [Reply("（练习还在进行中：点选项，或输入选项字母、“对”“错”作答；发送 /cancel 结束。）"),
-                        self.quiz.ask(session)]
+            hint = ("模拟访谈还在进行中：直接输入回答" if session.mode == "interview"
+                    else "练习还在进行中：点选项，或输入选项字母、“对”“错”、填空答案作答")
+            replies += [Reply(f"（{hint}；发送 /cancel 结束。）"), self._ask(session)]
         return replies

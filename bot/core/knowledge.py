@@ -7,6 +7,8 @@ Layout (one folder per assessment, so another year or province is just more data
     knowledge/<assessment>/assessment.yaml
     knowledge/<assessment>/*.yaml     entries
     quizzes/<assessment>/*.yaml       quiz questions
+    quizzes/<assessment>/roles.yaml   what each role must know (curricula)
+    quizzes/<assessment>/interview.yaml  mock-interview questions with key points
 """
 
 from __future__ import annotations
@@ -18,14 +20,20 @@ from pathlib import Path
 
 from .models import (
     Assessment,
+    CurriculumFile,
     Entry,
     EntryKind,
     Glossary,
+    InterviewFile,
+    InterviewQuestion,
     KnowledgeFile,
     QuizFile,
     QuizQuestion,
+    RoleCurriculum,
+    Source,
     Synonyms,
 )
+from .roles import Role
 from .yamlfile import DataError, DataFileError, load_model, load_model_with_lines
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +52,8 @@ class KnowledgeBase:
         synonyms: cadre word → plan word (applied to questions).
         glossary: the glossary terms.
         questions: quiz questions, in file order.
+        curricula: each role's must-know indicators and entries.
+        interview: mock-interview questions, in file order.
         notes: known discrepancies in the plan itself (e.g. 30 sub-items stated, 32 listed), for the validator.
     """
 
@@ -54,6 +64,8 @@ class KnowledgeBase:
     glossary: Glossary
     questions: list[QuizQuestion] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    curricula: dict[Role, RoleCurriculum] = field(default_factory=dict)
+    interview: list[InterviewQuestion] = field(default_factory=list)
 
     def areas(self) -> list[Entry]:
         """Return the area entries in file order."""
@@ -137,8 +149,35 @@ def load(knowledge_root: Path = DEFAULT_KNOWLEDGE, quiz_root: Path | None = DEFA
 
     questions: list[QuizQuestion] = []
     qwhere: dict[str, tuple[str, int]] = {}
+    curricula: dict[Role, RoleCurriculum] = {}
+    interview: list[InterviewQuestion] = []
+    special = {"roles.yaml", "interview.yaml"}
     if quiz_root is not None:
-        for path in sorted((quiz_root / folder.name).glob("*.yaml")):
+        qfolder = quiz_root / folder.name
+        if (qfolder / "roles.yaml").is_file():
+            loaded = attempt(load_model_with_lines, qfolder / "roles.yaml", CurriculumFile, _rel(qfolder / "roles.yaml"))
+            if loaded is not None:
+                for i, cur in enumerate(loaded[0].roles):
+                    line = loaded[1].get(("roles", i, "role"), 0)
+                    if cur.role in curricula:
+                        errors.append(DataError(_rel(qfolder / "roles.yaml"), line, f"roles.{i}.role",
+                                                f"role '{cur.role.value}' has two curricula"))
+                    curricula[cur.role] = cur
+                    where[f"curriculum:{cur.role.value}"] = (_rel(qfolder / "roles.yaml"), line)
+        if (qfolder / "interview.yaml").is_file():
+            loaded = attempt(load_model_with_lines, qfolder / "interview.yaml", InterviewFile,
+                             _rel(qfolder / "interview.yaml"))
+            if loaded is not None:
+                for i, iq in enumerate(loaded[0].interview):
+                    line = loaded[1].get(("interview", i, "id"), 0)
+                    if iq.id in qwhere:
+                        first = qwhere[iq.id]
+                        errors.append(DataError(_rel(qfolder / "interview.yaml"), line, f"interview.{i}.id",
+                                                f"duplicate id '{iq.id}' (first at {first[0]}:{first[1]})"))
+                        continue
+                    qwhere[iq.id] = (_rel(qfolder / "interview.yaml"), line)
+                    interview.append(iq)
+        for path in sorted(p for p in qfolder.glob("*.yaml") if p.name not in special):
             loaded = attempt(load_model_with_lines, path, QuizFile, _rel(path))
             if loaded is None:
                 continue
@@ -157,12 +196,16 @@ def load(knowledge_root: Path = DEFAULT_KNOWLEDGE, quiz_root: Path | None = DEFA
     notes: list[str] = []
     if meta is not None and entries:
         errors.extend(_check_structure(meta, entries, by_id, where, notes))
-        errors.extend(_check_quotes(meta, entries, where, notes))
-    errors.extend(_check_questions(questions, by_id, qwhere))
+        sources = [(e.id, e.source) for e in entries]
+        sources += [(f"curriculum:{r.value}", c.source) for r, c in curricula.items()]
+        errors.extend(_check_quotes(meta, sources, where, notes))
+    errors.extend(_check_questions([*questions, *interview], by_id, qwhere))
+    errors.extend(_check_curricula(curricula, by_id, where))
     if errors:
         raise DataFileError(errors)
     assert meta is not None and glossary is not None and synonyms is not None
-    return KnowledgeBase(meta, entries, by_id, dict(synonyms.synonyms), glossary, questions, notes)
+    return KnowledgeBase(meta, entries, by_id, dict(synonyms.synonyms), glossary, questions, notes, curricula,
+                         interview)
 
 
 def _rel(path: Path) -> str:
@@ -224,25 +267,26 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _check_quotes(meta: Assessment, entries: list[Entry], where: dict[str, tuple[str, int]],
+def _check_quotes(meta: Assessment, sources: list[tuple[str, Source]], where: dict[str, tuple[str, int]],
                   notes: list[str]) -> list[DataError]:
-    """Check every ``source.quote`` is verbatim in the plan (whitespace ignored); note it if the plan is absent."""
+    """Check every ``source.quote`` (of entries and curricula, as (id, source)) is verbatim in the plan, whitespace
+    ignored; note it if the plan is absent."""
     plan = (PROJECT_ROOT / meta.plan).resolve()
     if not plan.is_file():
         notes.append(f"plan text {meta.plan} not found: source quotes were not checked")
         return []
     text = _squash(plan.read_text(encoding="utf-8"))
     errors = []
-    for e in entries:
-        if _squash(e.source.quote) not in text:
-            file, line = where[e.id]
-            errors.append(DataError(file, line, f"{e.id}.source.quote", f"not found in the plan: {e.source.quote}"))
+    for key, source in sources:
+        if _squash(source.quote) not in text:
+            file, line = where[key]
+            errors.append(DataError(file, line, f"{key}.source.quote", f"not found in the plan: {source.quote}"))
     return errors
 
 
-def _check_questions(questions: list[QuizQuestion], by_id: dict[str, Entry],
+def _check_questions(questions: list[QuizQuestion | InterviewQuestion], by_id: dict[str, Entry],
                      where: dict[str, tuple[str, int]]) -> list[DataError]:
-    """Check each quiz question points at an existing entry and, if given, an indicator entry."""
+    """Check each quiz or interview question points at an existing entry and, if given, an indicator entry."""
     errors = []
     for q in questions:
         file, line = where[q.id]
@@ -252,4 +296,20 @@ def _check_questions(questions: list[QuizQuestion], by_id: dict[str, Entry],
             ind = by_id.get(q.indicator)
             if ind is None or ind.kind is not EntryKind.indicator:
                 errors.append(DataError(file, line, f"{q.id}.indicator", f"'{q.indicator}' is not an indicator entry"))
+    return errors
+
+
+def _check_curricula(curricula: dict[Role, RoleCurriculum], by_id: dict[str, Entry],
+                     where: dict[str, tuple[str, int]]) -> list[DataError]:
+    """Check every curriculum names existing indicator entries and entries, and quotes the plan."""
+    errors = []
+    for role, cur in curricula.items():
+        file, line = where[f"curriculum:{role.value}"]
+        for ind in cur.indicators:
+            e = by_id.get(ind)
+            if e is None or e.kind is not EntryKind.indicator:
+                errors.append(DataError(file, line, f"{role.value}.indicators", f"'{ind}' is not an indicator entry"))
+        for eid in cur.entries:
+            if eid not in by_id:
+                errors.append(DataError(file, line, f"{role.value}.entries", f"no knowledge entry '{eid}'"))
     return errors

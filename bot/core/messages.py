@@ -48,11 +48,28 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Poll:
+    """A quiz question that a channel may show as a native quiz poll instead of buttons.
+
+    ``answer_data`` is the button data prefix of the question's options: choosing option ``i`` in the poll is the
+    same as pressing the button ``f"{answer_data}{i}"``. A channel that cannot show it, or whose limits it
+    exceeds, uses the reply's buttons instead.
+    """
+
+    question: str
+    options: list[str]
+    correct: int
+    explanation: str
+    answer_data: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to send: optional ``title`` (shown in bold where possible), plain ``text``, rows of buttons,
-    and optionally one file (``attachment``), whose caption is the text."""
+    and optionally one file (``attachment``), whose caption is the text, or a native quiz ``poll``."""
 
     text: str
     title: str | None = None
     buttons: list[list[Button]] = field(default_factory=list)
     attachment: Attachment | None = None
+    poll: Poll | None = None

@@ -165,7 +165,9 @@ class QuestionType(str, Enum):
     """Quiz question types."""
 
     single = "single"        # one right option among several
+    multiple = "multiple"    # several right options (e.g. the four chronic diseases)
     truefalse = "truefalse"  # 正确 / 错误
+    fillin = "fillin"        # typed number or date, compared after normalisation (0.5% = 百分之零点五)
 
 
 TRUE_FALSE_OPTIONS = ("正确", "错误")
@@ -175,43 +177,105 @@ class QuizQuestion(Strict):
     """One quiz question.
 
     ``answer`` is the text of the right option and must be one of ``options`` (for ``truefalse`` the options
-    are ``正确`` / ``错误`` and may be left out). ``indicator`` names the indicator entry it drills and
-    ``entry`` the knowledge entry that holds the fact; ``explanation`` is shown after the answer.
+    are ``正确`` / ``错误`` and may be left out); for ``multiple`` it is the list of right options (two or more);
+    for ``fillin`` it is the expected text (e.g. ``0.5%``, ``10月28日``) and ``accept`` may add other accepted
+    forms. ``indicator`` names the indicator entry it drills and ``entry`` the knowledge entry that holds the
+    fact; ``explanation`` is shown after the answer. ``generated`` marks questions made from knowledge facts.
     """
 
     id: EntryId
     type: QuestionType
     question: NonEmpty
     options: list[NonEmpty] = Field(default_factory=list)
-    answer: NonEmpty
+    answer: NonEmpty | list[NonEmpty]
+    accept: list[NonEmpty] = Field(default_factory=list)
     explanation: NonEmpty
     indicator: EntryId | None = None
     entry: EntryId
     roles: list[Role] = Field(default_factory=list)
+    generated: bool = False
 
     @model_validator(mode="after")
     def _answer_in_options(self) -> "QuizQuestion":
         options = self.options or (list(TRUE_FALSE_OPTIONS) if self.type is QuestionType.truefalse else [])
         if self.type is QuestionType.truefalse and set(options) != set(TRUE_FALSE_OPTIONS):
             raise ValueError("a truefalse question's options are 正确 / 错误")
-        if self.type is QuestionType.single and len(options) < 2:
-            raise ValueError("a single-choice question needs at least two options")
+        if self.type in (QuestionType.single, QuestionType.multiple) and len(options) < 2:
+            raise ValueError(f"a {self.type.value} question needs at least two options")
         if len(set(options)) != len(options):
             raise ValueError("options repeat")
-        if self.answer not in options:
+        if self.type is QuestionType.fillin:
+            if options or not isinstance(self.answer, str):
+                raise ValueError("a fillin question has no options and one answer text")
+        elif self.type is QuestionType.multiple:
+            if not isinstance(self.answer, list) or len(self.answer) < 2 or len(set(self.answer)) != len(self.answer):
+                raise ValueError("a multiple question's answer is a list of two or more different options")
+            missing = [a for a in self.answer if a not in options]
+            if missing:
+                raise ValueError(f"the answer {missing} is not among the options")
+        elif not isinstance(self.answer, str) or self.answer not in options:
             raise ValueError(f"the answer '{self.answer}' is not among the options")
+        if self.accept and self.type is not QuestionType.fillin:
+            raise ValueError("only fillin questions take 'accept'")
         return self
 
     @property
     def choices(self) -> list[str]:
-        """Return the options shown to the person (``正确``/``错误`` for true/false)."""
-        return self.options or list(TRUE_FALSE_OPTIONS)
+        """Return the options shown to the person (``正确``/``错误`` for true/false, none for fill-in)."""
+        return self.options or (list(TRUE_FALSE_OPTIONS) if self.type is QuestionType.truefalse else [])
+
+    @property
+    def answer_text(self) -> str:
+        """Return the right answer as one line of text (multiple answers joined by ``、``)."""
+        return "、".join(self.answer) if isinstance(self.answer, list) else self.answer
 
 
 class QuizFile(Strict):
     """A YAML file under ``quizzes/<assessment>/``: a list of questions."""
 
     questions: list[QuizQuestion] = Field(min_length=1)
+
+
+class KeyPoint(Strict):
+    """One point a good interview answer makes: ``point`` as the plan says it, ``accept`` other wordings that
+    count (numbers are compared normalised: 百分之零点五 = 0.5%)."""
+
+    point: NonEmpty
+    accept: list[NonEmpty] = Field(default_factory=list)
+
+
+class InterviewQuestion(Strict):
+    """An assessor's open question in a mock interview, graded by the key points an answer covers."""
+
+    id: EntryId
+    roles: list[Role] = Field(min_length=1)
+    question: NonEmpty
+    key_points: list[KeyPoint] = Field(min_length=1)
+    model_answer: NonEmpty
+    entry: EntryId
+    indicator: EntryId | None = None
+
+
+class InterviewFile(Strict):
+    """``quizzes/<assessment>/interview.yaml``."""
+
+    interview: list[InterviewQuestion] = Field(min_length=1)
+
+
+class RoleCurriculum(Strict):
+    """What one role must know, and why (citing the plan)."""
+
+    role: Role
+    why: NonEmpty
+    source: Source
+    indicators: list[EntryId] = Field(default_factory=list)
+    entries: list[EntryId] = Field(default_factory=list)
+
+
+class CurriculumFile(Strict):
+    """``quizzes/<assessment>/roles.yaml``: one curriculum per role."""
+
+    roles: list[RoleCurriculum] = Field(min_length=1)
 
 
 def _squash(text: str) -> str:

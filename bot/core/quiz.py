@@ -7,13 +7,17 @@ on an old message, or a second tap, be recognised and answered clearly instead o
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass
 
 from .knowledge import KnowledgeBase
-from .messages import Button, Reply
-from .models import QuizQuestion
+from .messages import Button, Poll, Reply
+from .generate import questions_from_facts
+from .grading import fillin_correct
+from .models import QuestionType, QuizQuestion
 from .store import Person, QuizSession, Store
 
+SUBMIT = 99   # the option index of a multiple-choice question's submit button
 DEFAULT_QUESTIONS = 5
 MAX_QUESTIONS = 20
 _LETTERS = "ABCDEFGH"
@@ -27,13 +31,16 @@ class ButtonPress:
     position: int
     option: int
 
+    toggle: bool = False   # a multiple-choice toggle (``m:``) rather than an answer (``q:``)
+
     @classmethod
     def parse(cls, data: str) -> "ButtonPress | None":
-        """Parse ``q:S:P:O``; return None for anything else."""
+        """Parse ``q:S:P:O`` or ``m:S:P:O``; return None for anything else."""
         parts = data.split(":")
-        if len(parts) != 4 or parts[0] != "q" or not all(p.isdigit() for p in parts[1:]):
+        if len(parts) != 4 or parts[0] not in ("q", "m") or not all(p.isascii() and p.isdigit() and len(p) < 10
+                                                                     for p in parts[1:]):
             return None
-        return cls(int(parts[1]), int(parts[2]), int(parts[3]))
+        return cls(int(parts[1]), int(parts[2]), int(parts[3]), parts[0] == "m")
 
 
 class QuizMaster:
@@ -49,7 +56,8 @@ class QuizMaster:
         self.kb = kb
         self.store = store
         self.rng = rng or random.Random()
-        self.by_id = {q.id: q for q in kb.questions}
+        # /quiz draws from the curated questions; practice also from those made from the knowledge base's facts.
+        self.by_id = {q.id: q for q in [*kb.questions, *questions_from_facts(kb)]}
 
     def pick(self, person: Person, count: int = DEFAULT_QUESTIONS) -> list[str]:
         """Choose ``count`` question ids: never-answered first, then ones answered wrong, then the rest.
@@ -66,6 +74,11 @@ class QuizMaster:
 
         return [q.id for q in sorted(self.kb.questions, key=rank)[:count]]
 
+    @property
+    def bank(self) -> dict[str, QuizQuestion]:
+        """Every question by id: curated ones and those made from the knowledge base's facts."""
+        return self.by_id
+
     def options(self, session: QuizSession, question: QuizQuestion) -> list[str]:
         """Return the question's options in the order shown in this session (shuffled, stable per session)."""
         options = list(question.choices)
@@ -73,19 +86,78 @@ class QuizMaster:
             random.Random(f"{session.id}:{question.id}").shuffle(options)
         return options
 
-    def ask(self, session: QuizSession) -> Reply:
-        """Return the reply that shows the session's current question with one button per option."""
+    def ask(self, session: QuizSession, picked: list[int] | None = None, as_poll: bool = False) -> Reply:
+        """Return the reply that shows the session's current question.
+
+        Single choice and true/false: one button per option (``q:S:P:I``). Multiple choice: one toggle button per
+        option (``m:S:P:I``, ✅ on those in ``picked``) and a submit button (``m:S:P:99``). Fill-in: no buttons,
+        the answer is typed. With ``as_poll``, single-choice and true/false questions also carry a native quiz
+        :class:`Poll` (the buttons stay as the fallback).
+        """
         question = self.by_id[session.question_ids[session.position]]
         options = self.options(session, question)
         total = len(session.question_ids)
-        lines = [f"第 {session.position + 1}/{total} 题（{'判断题' if len(options) == 2 else '单选题'}）",
-                 question.question]
+        kind = {QuestionType.truefalse: "判断题", QuestionType.single: "单选题", QuestionType.multiple: "多选题",
+                QuestionType.fillin: "填空题"}[question.type]
+        lines = [f"第 {session.position + 1}/{total} 题（{kind}）", question.question]
+        if question.type is QuestionType.fillin:
+            lines.append("请直接输入答案（数字、日期都可以，如 0.5%、10月28日）。")
+            return Reply("\n".join(lines))
         if len(options) > 2:
             lines += [f"{_LETTERS[i]}. {o}" for i, o in enumerate(options)]
+        if question.type is QuestionType.multiple:
+            picked = picked or []
+            lines.append("可多选：点选项勾选（或直接输入字母，如 ACD），再点“提交”。")
+            buttons = [[Button(f"{'✅ ' if i in picked else ''}{_LETTERS[i]}. {o}"[:60],
+                               f"m:{session.id}:{session.position}:{i}")] for i, o in enumerate(options)]
+            buttons.append([Button("提交", f"m:{session.id}:{session.position}:{SUBMIT}")])
+            return Reply("\n".join(lines), buttons=buttons)
         buttons = [[Button(o if len(options) == 2 else f"{_LETTERS[i]}. {o}"[:60],
                            f"q:{session.id}:{session.position}:{i}")] for i, o in enumerate(options)]
-        return Reply("\n".join(lines), buttons=buttons)
+        poll = None
+        if as_poll:
+            poll = Poll(f"第 {session.position + 1}/{total} 题：{question.question}", options,
+                        options.index(question.answer), question.explanation, f"q:{session.id}:{session.position}:")
+        return Reply("\n".join(lines), buttons=buttons, poll=poll)
+
+    def judge(self, question: QuizQuestion, options: list[str], typed: str | None = None,
+              indices: list[int] | None = None) -> tuple[str, bool] | None:
+        """Judge an answer given as option ``indices`` (buttons) or ``typed`` text (letters, an option, a number).
+
+        Returns:
+            (the answer as text, right or wrong), or None when the text is not an answer to this question.
+        """
+        if question.type is QuestionType.fillin:
+            if typed is None or not typed.strip():
+                return None
+            return typed.strip()[:200], fillin_correct(question, typed)
+        if indices is None and typed is not None:
+            indices = _letters(typed, options, several=question.type is QuestionType.multiple)
+        if not indices or any(not 0 <= i < len(options) for i in indices):
+            return None
+        chosen = [options[i] for i in sorted(set(indices))]
+        if question.type is QuestionType.multiple:
+            return "、".join(chosen), set(chosen) == set(question.answer)
+        if len(chosen) != 1:
+            return None
+        return chosen[0], chosen[0] == question.answer
 
     def question(self, question_id: str) -> QuizQuestion:
         """Return the question with ``question_id`` (KeyError if unknown)."""
         return self.by_id[question_id]
+
+
+_TRUE_FALSE_WORDS = {"对": "正确", "错": "错误", "√": "正确", "×": "错误", "是": "正确", "否": "错误"}
+
+
+def _letters(typed: str, options: list[str], several: bool) -> list[int] | None:
+    """Read typed text as option indices: letters (``B``, ``A C D``, ``acd``), an option's text, or 对/错."""
+    word = unicodedata.normalize("NFKC", typed).strip().upper().rstrip("。.")
+    word = _TRUE_FALSE_WORDS.get(word, word)
+    if word in options:
+        return [options.index(word)]
+    letters = [c for c in word if c not in " ,，、"]
+    if len(options) > 2 and letters and all(c in _LETTERS[:len(options)] for c in letters):
+        if len(letters) == 1 or several:
+            return [_LETTERS.index(c) for c in letters]
+    return None

@@ -73,15 +73,16 @@ members as (
 
 # Per member: last answer time, and the role's questions answered and right on the latest attempt, packed into one
 # integer (answered * PACK + right) so one correlated subquery computes both. The latest attempt per question is
-# the row with the highest id (the bare-column rule of SQLite's max()), read from idx_quiz_answers_latest alone.
+# read from ``latest_answers`` (one row per person and question, kept by triggers on quiz_answers), looked up
+# by its primary key for each of the role's questions.
 PACK = 1_000_000
 _PEOPLE_SQL = "with " + _MEMBERS_SQL + f"""
 select m.roster_id, m.person_id, m.name, m.role, m.town, m.village, m.on_roster,
        (select max(qa.answered_at) from quiz_answers qa where qa.person_id = m.person_id) as last_answer_at,
-       (select count(*) * {PACK} + coalesce(sum(l.correct), 0)
-          from (select qa.question_id, qa.correct, max(qa.id) from quiz_answers qa
-                where qa.person_id = m.person_id group by qa.question_id) l
-          join temp.shuxi_role_questions rq on rq.role = m.role and rq.question_id = l.question_id) as packed,
+       (select count(*) * {PACK} + coalesce(sum(la.correct), 0)
+          from temp.shuxi_role_questions rq
+          join latest_answers la on la.person_id = m.person_id and la.question_id = rq.question_id
+          where rq.role = m.role) as packed,
        (select max(aq.asked_at) from asked_questions aq where aq.person_id = m.person_id) as last_question_at,
        cs.unreachable_at
 from members m
@@ -292,8 +293,8 @@ def weak_indicators(store: Store, kb: KnowledgeBase, person_ids: list[int]) -> d
     for start in range(0, len(person_ids), 500):
         chunk = person_ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        rows = store.db.query(f"select person_id, question_id, correct, max(id) from quiz_answers "
-                              f"where person_id in ({marks}) group by person_id, question_id", chunk)
+        rows = store.db.query(f"select person_id, question_id, correct from latest_answers "
+                              f"where person_id in ({marks})", chunk)
         tally: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
         for r in rows:
             title = title_of.get(r["question_id"])

@@ -96,9 +96,88 @@ def _m002_roster(db: sqlite_utils.Database) -> None:
     db["quiz_answers"].create_index(["person_id", "answered_at"])   # last practice per person
 
 
+def _m003_practice(db: sqlite_utils.Database) -> None:
+    """Spaced-repetition cards (one per person × question, the ``fsrs`` card as JSON), when the current question
+    of a session was shown (to rate slow answers Hard), and mock interviews: one row per interview
+    (``mock_interviews.score`` 0–100), per answer and per key point; quiz polls sent (``polls``) and who prefers
+    them (``people.use_polls``). See :mod:`bot.core.practice`."""
+    db["cards"].create({"person_id": int, "question_id": str, "card": str, "due": str, "reps": int, "lapses": int,
+                        "updated_at": str}, pk=("person_id", "question_id"))
+    db["cards"].create_index(["person_id", "due"])
+    db["quiz_sessions"].add_column("shown_at", str)
+    db["mock_interviews"].create({"id": int, "person_id": int, "session_id": int, "role": str, "score": float,
+                                  "finished_at": str}, pk="id")
+    db["mock_interviews"].create_index(["person_id", "finished_at"])
+    db["interview_answers"].create({"id": int, "person_id": int, "session_id": int, "question_id": str,
+                                    "answer": str, "score": float, "answered_at": str}, pk="id")
+    db["interview_answers"].create_index(["session_id", "question_id"], unique=True)
+    db["interview_points"].create({"id": int, "answer_id": int, "person_id": int, "question_id": str,
+                                   "point": str, "covered": int}, pk="id")
+    db["interview_points"].create_index(["person_id", "point"])
+    # Native Telegram quiz polls: who asked for them, and which poll stands for which question of which session.
+    db["people"].add_column("use_polls", int)
+    db["polls"].create({"poll_id": str, "person_id": int, "answer_data": str, "sent_at": str}, pk="poll_id")
+
+
+def _m004_latest_answers(db: sqlite_utils.Database) -> None:
+    """``latest_answers``: the latest attempt per (person, question) — ``answer_id`` (its quiz_answers row),
+    ``correct``, ``answered_at`` — kept by triggers on ``quiz_answers``, so it changes in the same transaction as
+    the answer that changes it, whoever writes the answer. Existing answers are back-filled here.
+
+    The coordinators' reports read readiness from it instead of grouping every attempt (see
+    :mod:`bot.core.reports`). A ``quiz_answers`` row without person or question is not tracked.
+    """
+    db.execute("create table latest_answers (person_id integer not null, question_id text not null, "
+               "answer_id integer not null, correct integer, answered_at text, "
+               "primary key (person_id, question_id)) without rowid")
+    # The latest attempt is the row with the highest id (the bare-column rule of SQLite's max()).
+    db.execute("insert into latest_answers (person_id, question_id, answer_id, correct, answered_at) "
+               "select person_id, question_id, max(id), correct, answered_at from quiz_answers "
+               "where person_id is not null and question_id is not null group by person_id, question_id")
+    # No statement in these triggers can hit a constraint, so the conflict policy of the statement that fires
+    # them (``insert or ignore`` in Store.record_answer) cannot change what they do. A second answer to the same
+    # question in the same session is ignored, never inserted, so it fires nothing.
+    db.execute("""
+        create trigger latest_answers_insert after insert on quiz_answers
+        when new.person_id is not null and new.question_id is not null
+        begin
+            delete from latest_answers
+             where person_id = new.person_id and question_id = new.question_id and answer_id < new.id;
+            insert into latest_answers (person_id, question_id, answer_id, correct, answered_at)
+            select new.person_id, new.question_id, new.id, new.correct, new.answered_at
+             where not exists (select 1 from latest_answers
+                                where person_id = new.person_id and question_id = new.question_id);
+        end""")
+    refresh = """
+            delete from latest_answers where person_id = {t}.person_id and question_id = {t}.question_id;
+            insert into latest_answers (person_id, question_id, answer_id, correct, answered_at)
+            select person_id, question_id, id, correct, answered_at from quiz_answers
+             where person_id = {t}.person_id and question_id = {t}.question_id order by id desc limit 1;"""
+    db.execute(f"create trigger latest_answers_delete after delete on quiz_answers "
+               f"begin {refresh.format(t='old')} end")
+    db.execute(f"create trigger latest_answers_update after update of person_id, question_id, correct, "
+               f"answered_at on quiz_answers begin {refresh.format(t='old')} {refresh.format(t='new')} end")
+    # Readers now use latest_answers; this covering index only slowed every insert down.
+    db.execute("drop index if exists idx_quiz_answers_latest")
+
+
+def _m005_reminder_log(db: sqlite_utils.Database) -> None:
+    """``reminder_log``: one row per person and local date a daily reminder was claimed for — ``status``
+    ``sending`` (claimed, the send under way or interrupted), ``sent``, ``unreachable`` (the person blocked the
+    bot) or ``failed`` (Telegram refused it for good) — with the time and any error. A day with a row is never
+    reminded again, so a restart sends no reminder twice. See :mod:`bot.core.reminders`."""
+    db.execute("create table reminder_log (person_id integer not null, on_date text not null, "
+               "status text not null, claimed_at text not null, sent_at text, error text, "
+               "primary key (person_id, on_date))")
+    db.execute("create index idx_reminder_log_date on reminder_log(on_date, status)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_roster", _m002_roster),
+    ("003_practice", _m003_practice),
+    ("004_latest_answers", _m004_latest_answers),
+    ("005_reminder_log", _m005_reminder_log),
 ]
 
 

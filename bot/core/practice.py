@@ -1,0 +1,206 @@
+"""Practice for each role: curricula, spaced repetition with ``fsrs``, and mock interviews graded by key points.
+
+* A role's curriculum (``quizzes/<assessment>/roles.yaml``) names the indicators and entries its holders must know;
+  a question belongs to it when it drills one of them or lists the role.
+* One ``fsrs`` card per person × question lives in the ``cards`` table: a wrong answer is rated Again, a right one
+  Good, or Hard when it took longer than :data:`SLOW_SECONDS`. ``/practice`` serves due cards of the curriculum
+  first, then new ones, then ones answered wrong before.
+* A mock interview asks 5–8 of the role's open questions; each free-text answer is graded by the key points it
+  covers (:mod:`bot.core.grading`), and logged per question and per key point; the interview's score (0–100, the
+  mean of its answers) goes to ``mock_interviews``.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+from typing import Any
+
+from fsrs import Card, Rating, Scheduler
+
+from .grading import InterviewGrade, grade_interview
+from .knowledge import KnowledgeBase
+from .models import QuizQuestion
+from .roles import Role
+from .store import Person, QuizSession, Store, utcnow
+
+SLOW_SECONDS = 30
+PRACTICE_QUESTIONS = 10
+INTERVIEW_QUESTIONS = (5, 8)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Curriculum:
+    """Which questions each role must practise.
+
+    Args:
+        kb: the knowledge base with its curricula.
+        bank: every practice question (curated and generated), by id.
+    """
+
+    def __init__(self, kb: KnowledgeBase, bank: dict[str, QuizQuestion]):
+        self.kb = kb
+        self.bank = bank
+
+    def must_know(self, role: Role | None) -> set[str]:
+        """Return the entry and indicator ids the role must know (every entry when the role has no curriculum)."""
+        cur = self.kb.curricula.get(role) if role else None
+        if cur is None:
+            return set(self.kb.by_id)
+        ids = set(cur.indicators) | set(cur.entries)
+        ids |= {e.id for e in self.kb.entries if e.indicator in cur.indicators}   # an indicator's sub-items
+        return ids
+
+    def questions(self, role: Role | None) -> list[str]:
+        """Return the ids of the questions in the role's curriculum, in bank order."""
+        ids = self.must_know(role)
+        return [q.id for q in self.bank.values()
+                if q.entry in ids or (q.indicator in ids) or (role is not None and role in q.roles)]
+
+
+class Practice:
+    """Spaced repetition over the question bank, one ``fsrs`` card per person × question.
+
+    Args:
+        store: the database.
+        curriculum: the role curricula.
+        scheduler: an ``fsrs.Scheduler`` (default parameters if None).
+        rng: random source for the order of new questions.
+    """
+
+    def __init__(self, store: Store, curriculum: Curriculum, scheduler: Scheduler | None = None,
+                 rng: random.Random | None = None):
+        self.store = store
+        self.curriculum = curriculum
+        self.scheduler = scheduler or Scheduler(enable_fuzzing=False)
+        self.rng = rng or random.Random()
+
+    def cards(self, person_id: int) -> dict[str, dict[str, Any]]:
+        """Return the person's cards by question id (``due`` ISO text, ``reps``, ``lapses``)."""
+        return {r["question_id"]: r for r in self.store.db["cards"].rows_where("person_id = ?", [person_id])}
+
+    def pick(self, person: Person, count: int = PRACTICE_QUESTIONS, now: datetime | None = None) -> list[str]:
+        """Choose up to ``count`` question ids: due cards of the person's curriculum (earliest first), then new
+        ones, then ones answered wrong before; other questions only when the curriculum is used up."""
+        now_text = (now or _now()).isoformat()
+        role = Role(person.role) if person.role else None
+        mine = self.curriculum.questions(role)
+        cards = self.cards(person.id)
+        due = sorted((q for q in mine if q in cards and cards[q]["due"] <= now_text), key=lambda q: cards[q]["due"])
+        new = [q for q in mine if q not in cards]
+        self.rng.shuffle(new)
+        weak = sorted((q for q in mine if q in cards and cards[q]["lapses"] and q not in due),
+                      key=lambda q: -cards[q]["lapses"])
+        chosen = (due + new + weak)[:count]
+        if len(chosen) < count:
+            others = [q for q in self.curriculum.bank if q not in mine and (q not in cards or cards[q]["due"] <= now_text)]
+            self.rng.shuffle(others)
+            chosen += others[:count - len(chosen)]
+        return chosen
+
+    def review(self, person_id: int, question_id: str, correct: bool, seconds: float | None,
+               now: datetime | None = None) -> Rating:
+        """Rate one answer (Again if wrong; Good if right, Hard if it took over :data:`SLOW_SECONDS` s), update
+        and store the card; return the rating."""
+        rating = Rating.Again if not correct else (
+            Rating.Hard if seconds is not None and seconds > SLOW_SECONDS else Rating.Good)
+        row = next(self.store.db["cards"].rows_where("person_id = ? and question_id = ?", [person_id, question_id]),
+                   None)
+        card = Card.from_json(row["card"]) if row else Card()
+        card, _ = self.scheduler.review_card(card, rating, now or _now())
+        self.store.db["cards"].upsert({
+            "person_id": person_id, "question_id": question_id, "card": card.to_json(),
+            "due": card.due.isoformat(), "reps": (row["reps"] if row else 0) + 1,
+            "lapses": (row["lapses"] if row else 0) + (rating is Rating.Again), "updated_at": utcnow(),
+        }, pk=("person_id", "question_id"))
+        return rating
+
+
+def mark_shown(store: Store, session_id: int) -> None:
+    """Record when the session's current question was shown (to tell a slow answer)."""
+    store.db["quiz_sessions"].update(session_id, {"shown_at": utcnow()})
+
+
+def seconds_since_shown(store: Store, session_id: int) -> float | None:
+    """Return seconds since the session's current question was shown, or None if unknown."""
+    shown = store.db["quiz_sessions"].get(session_id).get("shown_at")
+    if not shown:
+        return None
+    return (_now() - datetime.fromisoformat(shown)).total_seconds()
+
+
+class Interviewer:
+    """Mock interviews: picks the role's open questions, grades answers, logs every key point.
+
+    Args:
+        kb: the knowledge base with its interview questions.
+        store: the database.
+        rng: random source for choosing questions.
+    """
+
+    def __init__(self, kb: KnowledgeBase, store: Store, rng: random.Random | None = None):
+        self.kb = kb
+        self.store = store
+        self.rng = rng or random.Random()
+        self.by_id = {q.id: q for q in kb.interview}
+
+    def pick(self, person: Person) -> list[str]:
+        """Return 5–8 interview question ids for the person's role, least recently answered first."""
+        role = Role(person.role) if person.role else None
+        mine = [q.id for q in self.kb.interview if role is None or role in q.roles]
+        last = {r["question_id"]: r["at"] for r in self.store.db.query(
+            "select question_id, max(answered_at) as at from interview_answers where person_id = ? "
+            "group by question_id", [person.id])}
+        self.rng.shuffle(mine)
+        mine.sort(key=lambda q: last.get(q, ""))
+        low, high = INTERVIEW_QUESTIONS
+        return mine[:high] if len(mine) >= low else mine
+
+    def answer(self, session: QuizSession, text: str) -> tuple[InterviewGrade, QuizSession] | None:
+        """Grade and record the answer to the session's current question and advance.
+
+        Returns:
+            (grade, updated session), or None when that question already has an answer (a double send).
+        """
+        question = self.by_id[session.question_ids[session.position]]
+        grade = grade_interview(question, text)
+        db = self.store.db
+        with db.conn:
+            cur = db.execute("insert or ignore into interview_answers (person_id, session_id, question_id, answer, "
+                             "score, answered_at) values (?, ?, ?, ?, ?, ?)",
+                             [session.person_id, session.id, question.id, text[:2000], grade.score, utcnow()])
+            if cur.rowcount == 0:
+                return None
+            answer_id = cur.lastrowid
+            for point in question.key_points:
+                db.execute("insert into interview_points (answer_id, person_id, question_id, point, covered) "
+                           "values (?, ?, ?, ?, ?)",
+                           [answer_id, session.person_id, question.id, point.point, int(point in grade.covered)])
+            position = session.position + 1
+            finished = position >= len(session.question_ids)
+            db.execute("update quiz_sessions set position = ?, correct = correct + ?, status = ?, finished_at = ? "
+                       "where id = ?", [position, int(grade.score >= 60), "finished" if finished else "open",
+                                        utcnow() if finished else None, session.id])
+            if finished:
+                mean = db.execute("select avg(score) from interview_answers where session_id = ?",
+                                  [session.id]).fetchone()[0]
+                person = self.store.person_by_id(session.person_id)
+                db.execute("insert into mock_interviews (person_id, session_id, role, score, finished_at) "
+                           "values (?, ?, ?, ?, ?)", [session.person_id, session.id, person.role, round(mean, 1),
+                                                      utcnow()])
+        return grade, self.store.session(session.id)
+
+    def session_score(self, session_id: int) -> float:
+        """Return the mean score (0–100) of a session's answers."""
+        return self.store.db.execute("select coalesce(avg(score), 0) from interview_answers where session_id = ?",
+                                     [session_id]).fetchone()[0]
+
+    def missed_points(self, session_id: int) -> list[tuple[str, str]]:
+        """Return (question id, point) for every key point missed in a session."""
+        return [(r["question_id"], r["point"]) for r in self.store.db.query(
+            "select p.question_id, p.point from interview_points p join interview_answers a on a.id = p.answer_id "
+            "where a.session_id = ? and p.covered = 0", [session_id])]
+

@@ -1,0 +1,139 @@
+"""Practice by role: curricula, spaced repetition with fsrs, fill-in and multiple choice, mock interviews."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from fsrs import Rating
+
+from bot.core.generate import questions_from_facts
+from bot.core.grading import fillin_correct, grade_interview, point_covered
+from bot.core.models import KeyPoint, QuestionType, QuizQuestion
+from bot.core.roles import Role
+
+from .test_dialog import register, right_answer
+
+
+def fillin(answer, accept=()):
+    return QuizQuestion(id="q.t", type=QuestionType.fillin, question="逾期率低于____", answer=answer,
+                        accept=list(accept), explanation="x", entry="work.finance.4")
+
+
+@pytest.mark.parametrize("typed, ok", [("0.5%", True), ("0.5 %", True), ("０．５％", True), ("百分之零点五", True),
+                                       ("0.5", True), ("5%", False), ("0.05%", False), ("", False), ("不知道", False)])
+def test_fillin_accepts_equivalent_forms_of_a_number(typed, ok):
+    assert fillin_correct(fillin("0.5%"), typed) is ok
+
+
+@pytest.mark.parametrize("typed, ok", [("10月28日", True), ("10月28号", True), ("１０月２８日", True), ("10月29日", False)])
+def test_fillin_accepts_equivalent_forms_of_a_date(typed, ok):
+    assert fillin_correct(fillin("10月28日"), typed) is ok
+
+
+def test_key_points_match_wording_alternatives_and_sound():
+    point = KeyPoint(point="逾期率低于0.5%", accept=["逾期率不超过百分之零点五"])
+    assert point_covered(point, "我们村小额信贷逾期率低于0.5%，没有户贷企用")
+    assert point_covered(point, "逾期率不超过百分之零点五")
+    assert point_covered(KeyPoint(point="防止返贫动态监测"), "我们做好防止返贫动态检测")   # 检测: a homophone slip
+    assert not point_covered(point, "逾期率低于5%")
+
+
+def test_every_fact_gets_generated_questions(kb):
+    generated = questions_from_facts(kb)
+    facts = {(e.id, f.text) for e in kb.entries for f in e.facts}
+    covered = {(q.entry, q.answer) for q in generated if q.type is QuestionType.fillin}
+    assert len(covered) >= 0.9 * len(facts)
+    for q in generated:
+        if q.type is QuestionType.single:
+            assert q.answer in q.options and len(set(q.options)) == len(q.options) >= 3
+            assert "____" in q.question and q.answer not in q.question
+
+
+def test_curricula_differ_by_role(dialog):
+    secretary = set(dialog.curriculum.questions(Role.village_secretary))
+    contact = set(dialog.curriculum.questions(Role.household_contact))
+    assert secretary and contact and secretary != contact
+
+
+def test_practice_draws_from_the_role_curriculum_and_schedules_with_fsrs(chat, store, dialog):
+    register(chat, role="帮扶联系人")
+    person = store.person("cli:tester")
+    mine = set(dialog.curriculum.questions(Role.household_contact))
+    replies = chat.say("/practice")
+    assert "帮扶联系人必须掌握的内容" in replies[0].text
+    session = store.open_session(person.id)
+    assert session.mode == "practice" and set(session.question_ids) <= mine
+    first = session.question_ids[0]
+    chat.say(right_answer(dialog, session))
+    card = dialog.practice.cards(person.id)[first]
+    assert card["reps"] == 1 and card["lapses"] == 0 and card["due"] > datetime.now(timezone.utc).isoformat()
+    # a wrong answer is rated Again: a lapse, due again soon
+    session = store.open_session(person.id)
+    second = session.question_ids[1]
+    assert dialog.practice.review(person.id, second, False, 3.0) is Rating.Again
+    assert dialog.practice.cards(person.id)[second]["lapses"] == 1
+    assert dialog.practice.review(person.id, second, True, 90.0) is Rating.Hard   # right but slow
+
+
+def test_due_cards_come_first(chat, store, dialog):
+    register(chat, role="村党组织书记")
+    person = store.person("cli:tester")
+    qid = dialog.curriculum.questions(Role.village_secretary)[0]
+    dialog.practice.review(person.id, qid, False, 1.0)
+    later = datetime.now(timezone.utc) + timedelta(days=1)
+    assert dialog.practice.pick(person, 5, now=later)[0] == qid
+
+
+def test_multiple_choice_by_toggles_and_by_letters(chat, store, dialog, kb):
+    question = next(q for q in kb.questions if q.type is QuestionType.multiple)
+    person = store.person("cli:tester")
+    session = store.start_session(person.id, [question.id])
+    options = dialog.quiz.options(session, question)
+    for a in question.answer:
+        chat.press_data(f"m:{session.id}:0:{options.index(a)}")
+    assert sum("✅" in b.label for b in chat.buttons()) == len(question.answer)
+    chat.press_data(f"m:{session.id}:0:99")
+    assert "回答正确" in chat.last[0].text
+    session = store.start_session(person.id, [question.id])
+    options = dialog.quiz.options(session, question)
+    wrong = "".join("ABCDEFGH"[i] for i, o in enumerate(options) if o not in question.answer)[:2]
+    assert "回答错误" in chat.say(wrong.lower())[0].text
+
+
+def test_mock_interview_grades_key_points_and_lists_what_was_missed(chat, store, dialog, kb):
+    assert "先发送 /start" in chat.say("/interview")[0].text
+    register(chat, role="村党组织书记")
+    replies = chat.say("/interview")
+    assert "评估组问：" in replies[1].text
+    person = store.person("cli:tester")
+    session = store.open_session(person.id)
+    assert session.mode == "interview" and 5 <= len(session.question_ids) <= 8
+    assert all(Role.village_secretary in dialog.interviewer.by_id[q].roles for q in session.question_ids)
+    first = dialog.interviewer.by_id[session.question_ids[0]]
+    half = first.key_points[0].point
+    reply = chat.say(f"我说一下：{half}。")[0].text
+    assert f"✅ {half}" in reply
+    for p in first.key_points[1:]:
+        assert f"❌ 漏了：{p.point}" in reply
+    if len(first.key_points) > 1:
+        assert "参考答案" in reply
+    for qid in session.question_ids[1:]:
+        q = dialog.interviewer.by_id[qid]
+        chat.say("；".join(p.point for p in q.key_points))
+    assert "模拟访谈结束" in chat.last[-1].text
+    row = next(store.db["mock_interviews"].rows)
+    assert row["person_id"] == person.id and 50 < row["score"] <= 100
+    assert store.db["interview_points"].count == sum(len(dialog.interviewer.by_id[q].key_points)
+                                                     for q in session.question_ids)
+
+
+def test_interview_grade_is_by_share_of_points(kb):
+    q = kb.interview[0]
+    assert grade_interview(q, "").score == 0
+    assert grade_interview(q, "；".join(p.point for p in q.key_points)).score == 100
+
+
+def test_finished_practice_button_gets_a_clear_reply(chat, store, dialog):
+    chat.say("/practice")
+    session = store.open_session(store.person("cli:tester").id)
+    chat.say("/cancel")
+    assert "/practice" in chat.press_data(f"q:{session.id}:0:0")[0].text
