@@ -66,10 +66,11 @@ def test_broken_knowledge_stops_start_up_with_status_2(tmp_path):
 
 def test_chat_with_piped_input(tmp_path):
     out = run("--db", str(tmp_path / "t.db"), "chat", "--as", "zhang",
-              stdin="/start\n张三\n8\n嘉积镇\n椰林村\n/quiz 1\n1\n逾期率\n")
+              stdin="/start\n张三\n8\n嘉积镇\n椰林村\n/quiz 1\n1\n提交\n逾期率\n")
     assert out.returncode == 0, out.stderr
     assert "[8] 帮扶联系人" in out.stdout and "登记完成：张三，帮扶联系人" in out.stdout   # buttons by number
-    assert "第 1/1 题" in out.stdout and "练习结束" in out.stdout   # "1" answers whatever type the question is
+    # "1" answers a one-answer question; on a multiple-choice one it ticks option 1 and 提交 submits
+    assert "第 1/1 题" in out.stdout and "练习结束" in out.stdout
     assert "0.5%" in out.stdout
 
 
@@ -95,3 +96,23 @@ def test_bad_database_path_and_unreadable_batch_file_get_clean_errors(tmp_path):
     assert out.returncode == 2 and "UTF-8" in out.stderr and "Traceback" not in out.stderr
     out = run("--db", str(tmp_path / "t.db"), "unanswered", "--since", "yesterday")
     assert out.returncode == 2 and "--since" in out.stderr
+
+
+def test_coverage_reports_every_indicator_threshold_and_role():
+    out = run("coverage")
+    assert out.returncode == 0, out.stdout
+    last = out.stdout.strip().splitlines()[-1]
+    assert last.startswith("indicators=21/21 thresholds=") and last.endswith("roles=10/10")
+    covered, total = last.split("thresholds=")[1].split()[0].split("/")
+    assert covered == total
+
+
+def test_practice_resumes_after_a_restart_in_the_terminal(tmp_path):
+    db = str(tmp_path / "t.db")
+    first = run("--db", db, "chat", "--as", "wang", stdin="/start\n王小明\n5\n嘉积镇\n椰林村\n/practice\n")
+    assert "村党组织书记必须掌握的内容" in first.stdout and "第 1/10 题" in first.stdout
+    # a new process: the practice session is still open, and the next answer continues it
+    second = run("--db", db, "chat", "--as", "wang", stdin="1\n提交\n")
+    assert "第 2/10 题" in second.stdout
+    contact = run("--db", db, "chat", "--as", "li", stdin="/start\n李小红\n8\n嘉积镇\n椰林村\n/practice\n")
+    assert "帮扶联系人必须掌握的内容" in contact.stdout

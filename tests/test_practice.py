@@ -137,3 +137,38 @@ def test_finished_practice_button_gets_a_clear_reply(chat, store, dialog):
     session = store.open_session(store.person("cli:tester").id)
     chat.say("/cancel")
     assert "/practice" in chat.press_data(f"q:{session.id}:0:0")[0].text
+
+
+class OneVillage:
+    """A per-person question source: one question, for people of 椰林村 only."""
+
+    question_ = QuizQuestion(id="v.yelin.households", type=QuestionType.fillin, question="椰林村有多少户？",
+                             answer="320户", explanation="村情台账：320户。", entry="village.yelin")
+
+    def questions_for(self, person):
+        return [self.question_] if person.village == "椰林村" else []
+
+    def interview_for(self, person):
+        return []
+
+    def question(self, question_id):
+        return self.question_ if question_id == self.question_.id else None
+
+    def source_line(self, question_id):
+        return "来源：椰林村村情表（导入）" if question_id == self.question_.id else None
+
+
+def test_per_person_questions_reach_only_their_people(kb, store, dialog):
+    from .conftest import Chat
+
+    dialog.add_question_source(OneVillage())
+    mine, other = Chat(dialog, "cli:yelin"), Chat(dialog, "cli:other")
+    register(mine, village="椰林村")
+    register(other, village="石头村")
+    assert "v.yelin.households" not in dialog.practice.pick(store.person("cli:other"), 500)
+    picked = dialog.practice.pick(store.person("cli:yelin"), 500)
+    assert "v.yelin.households" in picked
+    session = store.start_session(store.person("cli:yelin").id, ["v.yelin.households"], mode="practice")
+    assert "椰林村有多少户" in dialog._ask(session).text
+    reply = mine.say("320")[0].text
+    assert "回答正确" in reply and "来源：椰林村村情表（导入）" in reply

@@ -18,7 +18,8 @@ from .knowledge import KnowledgeBase
 from .matcher import Verdict
 from .messages import Button, Incoming, Reply
 from .practice import Curriculum, Interviewer, Practice, mark_shown, seconds_since_shown
-from .quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, SUBMIT, ButtonPress, QuizMaster
+from .models import InterviewQuestion, QuestionType, QuizQuestion
+from .quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, SUBMIT, ButtonPress, QuestionSource, QuizMaster
 from .roles import Role
 from .store import NotFoundError, Person, QuizSession, Store, utcnow
 
@@ -62,9 +63,22 @@ class Dialog:
         self.curriculum = Curriculum(kb, self.quiz.bank)
         self.practice = Practice(store, self.curriculum, rng=self.quiz.rng)
         self.interviewer = Interviewer(kb, store, rng=self.quiz.rng)
+        self.practice.extra = self.quiz.person_questions
         self.commands: dict[str, CommandHandler] = {
             "start": self._start, "help": self._help, "quiz": self._quiz, "me": self._me, "cancel": self._cancel,
             "practice": self._practice, "interview": self._interview, "polls": self._polls}
+
+    def add_question_source(self, source: QuestionSource) -> None:
+        """Add per-person questions (e.g. village fact cards) to practice, interviews and quizzes' lookups."""
+        self.quiz.sources.append(source)
+        self.interviewer.sources.append(source)
+
+    def _source_line(self, question: QuizQuestion | InterviewQuestion) -> str:
+        """"来源：…" for a question: its knowledge entry in the plan, or the per-person source that made it."""
+        entry = self.kb.by_id.get(question.entry)
+        if entry is not None:
+            return self.answerer.source_line(entry)
+        return next((line for src in self.quiz.sources if (line := src.source_line(question.id))), "来源：导入的资料")
 
     def add_command(self, name: str, handler: "CommandHandler") -> None:
         """Register ``/name``: ``handler(person, argument text)`` returns the replies. Replaces an existing one."""
@@ -102,6 +116,8 @@ class Dialog:
         question = self.quiz.question(session.question_ids[session.position])
         if len(text) > 60:
             return None
+        if question.type is QuestionType.multiple and text in ("提交", "确定", "好了"):
+            return self._toggle(person, session, SUBMIT, len(question.choices))
         judged = self.quiz.judge(question, self.quiz.options(session, question), typed=text)
         if judged is None:
             return None
@@ -178,7 +194,7 @@ class Dialog:
         return [intro, self._ask(session)]
 
     def _interview_answer(self, person: Person, session: QuizSession, text: str) -> list[Reply]:
-        question = self.interviewer.by_id[session.question_ids[session.position]]
+        question = self.interviewer.question(session.question_ids[session.position])
         result = self.interviewer.answer(session, text)
         if result is None:
             return [Reply("这道题已经答过了。")]
@@ -188,7 +204,7 @@ class Dialog:
         lines += [f"❌ 漏了：{p.point}" for p in grade.missed]
         if grade.missed:
             lines.append(f"参考答案：{question.model_answer}")
-        lines.append(self.answerer.source_line(self.kb.by_id[question.entry]))
+        lines.append(self._source_line(question))
         replies = [Reply("\n".join(lines))]
         if updated.status == "finished":
             score = self.interviewer.session_score(updated.id)
@@ -348,7 +364,7 @@ class Dialog:
         """Show the session's current question (quiz or interview) and note when it was shown."""
         mark_shown(self.store, session.id)
         if session.mode == "interview":
-            question = self.interviewer.by_id[session.question_ids[session.position]]
+            question = self.interviewer.question(session.question_ids[session.position])
             return Reply(f"模拟访谈 第 {session.position + 1}/{len(session.question_ids)} 题\n评估组问：{question.question}\n"
                          "请直接输入您的回答，像面对评估组一样把要点说完整。")
         person = self.store.person_by_id(session.person_id)
@@ -395,9 +411,8 @@ class Dialog:
             self.store.set_state(person.id, {k: v for k, v in state.items() if k != "pick"})
         if session.mode == "practice":
             self.practice.review(person.id, question.id, correct, seconds)
-        entry = self.kb.by_id[question.entry]
         verdict = "✅ 回答正确！" if correct else f"❌ 回答错误。正确答案：{question.answer_text}"
-        replies = [Reply(f"{verdict}\n{question.explanation}\n{self.answerer.source_line(entry)}")]
+        replies = [Reply(f"{verdict}\n{question.explanation}\n{self._source_line(question)}")]
         if updated.status == "finished":
             replies.append(self._summary(updated))
         else:

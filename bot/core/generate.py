@@ -67,7 +67,8 @@ def _distractors(fact: Fact, siblings: list[str], rng: random.Random) -> list[st
     pool = [s for s in siblings if _NUMBER.search(s) and _shape(s) == shape and _NUMBER.findall(s) != numbers]
     rng.shuffle(pool)
     picked: list[str] = []
-    for s in pool + _nearby(fact.text, rng):
+    # A date moved by a factor is no date (20月底); dates take only other dates the plan states.
+    for s in pool + ([] if fact.kind is FactKind.date else _nearby(fact.text, rng)):
         if s not in picked and s != fact.text and len(picked) < 3:
             picked.append(s)
     return picked
@@ -104,10 +105,8 @@ def questions_from_facts(kb: KnowledgeBase, seed: int = 2021) -> list[QuizQuesti
 def _pair(kb: KnowledgeBase, entry: Entry, fact: Fact, sentence: str, n: int, siblings: list[str],
           rng: random.Random) -> list[QuizQuestion]:
     blanked = sentence.replace(fact.text, BLANK)
-    stem = f"【{entry.title}】{blanked}"
-    if fact.text in entry.title:
-        stem = f"{blanked}"   # the title would give the answer away
-    stem = stem[:MAX_QUESTION]
+    # The title gives the context; where it states the figure too, it is blanked there as well.
+    stem = f"【{entry.title.replace(fact.text, BLANK)}】{blanked}"[:MAX_QUESTION]
     explanation = f"方案原文：{sentence}"[:MAX_EXPLANATION]
     indicator = kb.indicator_of(entry.id)
     common = {"explanation": explanation, "entry": entry.id, "indicator": indicator.id if indicator else None,

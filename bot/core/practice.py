@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from fsrs import Card, Rating, Scheduler
 
 from .grading import InterviewGrade, grade_interview
 from .knowledge import KnowledgeBase
-from .models import QuizQuestion
+from .models import InterviewQuestion, QuizQuestion
 from .roles import Role
 from .store import Person, QuizSession, Store, utcnow
 
@@ -77,6 +77,8 @@ class Practice:
         self.curriculum = curriculum
         self.scheduler = scheduler or Scheduler(enable_fuzzing=False)
         self.rng = rng or random.Random()
+        # Per-person questions (e.g. village facts): set by the dialog to QuizMaster.person_questions.
+        self.extra: Callable[[Person], list[QuizQuestion]] = lambda person: []
 
     def cards(self, person_id: int) -> dict[str, dict[str, Any]]:
         """Return the person's cards by question id (``due`` ISO text, ``reps``, ``lapses``)."""
@@ -87,7 +89,7 @@ class Practice:
         ones, then ones answered wrong before; other questions only when the curriculum is used up."""
         now_text = (now or _now()).isoformat()
         role = Role(person.role) if person.role else None
-        mine = self.curriculum.questions(role)
+        mine = self.curriculum.questions(role) + [q.id for q in self.extra(person)]
         cards = self.cards(person.id)
         due = sorted((q for q in mine if q in cards and cards[q]["due"] <= now_text), key=lambda q: cards[q]["due"])
         new = [q for q in mine if q not in cards]
@@ -146,18 +148,35 @@ class Interviewer:
         self.store = store
         self.rng = rng or random.Random()
         self.by_id = {q.id: q for q in kb.interview}
+        self.sources: list[Any] = []   # QuestionSource objects (see bot.core.quiz), shared with the QuizMaster
+
+    def question(self, question_id: str) -> InterviewQuestion:
+        """Return the interview question ``question_id``, shared or per-person (KeyError if unknown)."""
+        if question_id in self.by_id:
+            return self.by_id[question_id]
+        for source in self.sources:
+            found = source.question(question_id)
+            if isinstance(found, InterviewQuestion):
+                return found
+        raise KeyError(question_id)
 
     def pick(self, person: Person) -> list[str]:
-        """Return 5–8 interview question ids for the person's role, least recently answered first."""
+        """Return 5–8 interview question ids for the person's role (their own per-person questions, e.g. their
+        village's facts, first), least recently answered first."""
         role = Role(person.role) if person.role else None
+        own = [q.id for source in self.sources for q in source.interview_for(person)]
         mine = [q.id for q in self.kb.interview if role is None or role in q.roles]
         last = {r["question_id"]: r["at"] for r in self.store.db.query(
             "select question_id, max(answered_at) as at from interview_answers where person_id = ? "
             "group by question_id", [person.id])}
         self.rng.shuffle(mine)
         mine.sort(key=lambda q: last.get(q, ""))
+        self.rng.shuffle(own)
+        own.sort(key=lambda q: last.get(q, ""))
         low, high = INTERVIEW_QUESTIONS
-        return mine[:high] if len(mine) >= low else mine
+        # At most half of an interview is about the person's own village; the rest is policy.
+        chosen = own[:high // 2] + mine
+        return chosen[:high] if len(chosen) >= low else chosen
 
     def answer(self, session: QuizSession, text: str) -> tuple[InterviewGrade, QuizSession] | None:
         """Grade and record the answer to the session's current question and advance.
@@ -165,7 +184,7 @@ class Interviewer:
         Returns:
             (grade, updated session), or None when that question already has an answer (a double send).
         """
-        question = self.by_id[session.question_ids[session.position]]
+        question = self.question(session.question_ids[session.position])
         grade = grade_interview(question, text)
         db = self.store.db
         with db.conn:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import dataclass
+from typing import Protocol
 
 from .knowledge import KnowledgeBase
 from .messages import Button, Poll, Reply
 from .generate import questions_from_facts
 from .grading import fillin_correct
-from .models import QuestionType, QuizQuestion
+from .models import InterviewQuestion, QuestionType, QuizQuestion
 from .store import Person, QuizSession, Store
 
 SUBMIT = 99   # the option index of a multiple-choice question's submit button
@@ -43,6 +44,27 @@ class ButtonPress:
         return cls(int(parts[1]), int(parts[2]), int(parts[3]), parts[0] == "m")
 
 
+class QuestionSource(Protocol):
+    """Questions that exist per person beside the shared bank — e.g. the facts of their own village, imported by a
+    coordinator. Register one with ``dialog.add_question_source``. Ids must not clash with the bank's."""
+
+    def questions_for(self, person: Person) -> list[QuizQuestion]:
+        """Practice questions this person must know (empty for people it does not concern)."""
+        ...
+
+    def interview_for(self, person: Person) -> list[InterviewQuestion]:
+        """Mock-interview questions for this person."""
+        ...
+
+    def question(self, question_id: str) -> QuizQuestion | InterviewQuestion | None:
+        """The question with this id, or None if it is not this source's."""
+        ...
+
+    def source_line(self, question_id: str) -> str | None:
+        """"来源：…" for one of this source's questions (e.g. the imported sheet), or None."""
+        ...
+
+
 class QuizMaster:
     """Picks questions and judges answers for one knowledge base's quiz bank.
 
@@ -58,6 +80,7 @@ class QuizMaster:
         self.rng = rng or random.Random()
         # /quiz draws from the curated questions; practice also from those made from the knowledge base's facts.
         self.by_id = {q.id: q for q in [*kb.questions, *questions_from_facts(kb)]}
+        self.sources: list[QuestionSource] = []
 
     def pick(self, person: Person, count: int = DEFAULT_QUESTIONS) -> list[str]:
         """Choose ``count`` question ids: never-answered first, then ones answered wrong, then the rest.
@@ -94,7 +117,7 @@ class QuizMaster:
         the answer is typed. With ``as_poll``, single-choice and true/false questions also carry a native quiz
         :class:`Poll` (the buttons stay as the fallback).
         """
-        question = self.by_id[session.question_ids[session.position]]
+        question = self.question(session.question_ids[session.position])
         options = self.options(session, question)
         total = len(session.question_ids)
         kind = {QuestionType.truefalse: "判断题", QuestionType.single: "单选题", QuestionType.multiple: "多选题",
@@ -143,20 +166,43 @@ class QuizMaster:
         return chosen[0], chosen[0] == question.answer
 
     def question(self, question_id: str) -> QuizQuestion:
-        """Return the question with ``question_id`` (KeyError if unknown)."""
-        return self.by_id[question_id]
+        """Return the question with ``question_id``, from the bank or a per-person source (KeyError if unknown)."""
+        if question_id in self.by_id:
+            return self.by_id[question_id]
+        for source in self.sources:
+            found = source.question(question_id)
+            if isinstance(found, QuizQuestion):
+                return found
+        raise KeyError(question_id)
+
+    def person_questions(self, person: Person) -> list[QuizQuestion]:
+        """Return the questions that exist for this person only (e.g. their own village's facts)."""
+        return [q for source in self.sources for q in source.questions_for(person)]
+
+    def source_line(self, question: QuizQuestion) -> str | None:
+        """Return a per-person source's "来源：…" line for ``question``, or None for a bank question."""
+        for source in self.sources:
+            line = source.source_line(question.id)
+            if line:
+                return line
+        return None
 
 
 _TRUE_FALSE_WORDS = {"对": "正确", "错": "错误", "√": "正确", "×": "错误", "是": "正确", "否": "错误"}
 
 
 def _letters(typed: str, options: list[str], several: bool) -> list[int] | None:
-    """Read typed text as option indices: letters (``B``, ``A C D``, ``acd``), an option's text, or 对/错."""
+    """Read typed text as option indices: letters (``B``, ``A C D``, ``acd``), an option's text, its number
+    (``2``, for one answer), or 对/错."""
     word = unicodedata.normalize("NFKC", typed).strip().upper().rstrip("。.")
     word = _TRUE_FALSE_WORDS.get(word, word)
     if word in options:
         return [options.index(word)]
     letters = [c for c in word if c not in " ,，、"]
+    if word.isascii() and word.isdigit() and len(word) <= 2 and 1 <= int(word) <= len(options) and not several:
+        return [int(word) - 1]   # the option's number as shown in the terminal ([1], [2] …)
+    if several and letters and all(c in "123456789"[:len(options)] for c in letters):
+        return [int(c) - 1 for c in letters]   # "13" or "1 3": options 1 and 3
     if len(options) > 2 and letters and all(c in _LETTERS[:len(options)] for c in letters):
         if len(letters) == 1 or several:
             return [_LETTERS.index(c) for c in letters]
