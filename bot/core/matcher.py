@@ -36,6 +36,8 @@ PINYIN_ONLY = 0.85   # a bigram that matches by sound only, not by characters
 INTENT_BONUS = 0.06
 COMMON_PAIR_CANDIDATES = 200   # entries a very common pair is scored for (only in bases of thousands)
 JUNCTION = 0.25
+UNKNOWN_WHEN_NAMED = 0.5
+NAMED_COVER = 0.66
 NAMED_AT = 0.75      # a one-pair question scores this only when the pair is in a title or alias      # weight of an unknown pair that straddles two known words
 
 # Filler that says nothing about the topic; removed (as a break) before bigrams are made. Longest first.
@@ -307,6 +309,7 @@ class Matcher:
             return Match(query, Verdict.abstain)
 
         total = sum(grams.values())
+        unknown = sum(w for (_, pk), w in grams.items() if pk not in self._idf)
         scores: dict[int, float] = defaultdict(float)
         common = []
         for (ck, pk), idf in grams.items():
@@ -335,8 +338,13 @@ class Matcher:
         shortlist = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:12]
         ranked: list[Candidate] = []
         for i, raw in shortlist:
-            coverage = raw / total
-            score = 0.75 * coverage + 0.25 * self._name_cover(i, qpinyin, qsounds) * coverage ** 0.5
+            named = self._name_cover(i, qpinyin, qsounds)
+            # When the question names this entry (most pairs of a title or alias of two pairs or more), words the
+            # plan never uses are phrasing (采用, 咋整), not a sign of another topic: they weigh half.
+            names_it = any(len(sounds) >= 2 and len(sounds & qsounds) >= NAMED_COVER * len(sounds)
+                           for _, sounds in self._names[i])
+            coverage = raw / (total - UNKNOWN_WHEN_NAMED * unknown if names_it else total)
+            score = 0.75 * coverage + 0.25 * named * coverage ** 0.5
             if intents & self._has[i]:
                 score += INTENT_BONUS
             ranked.append(Candidate(self.entries[i], round(score, 4)))
