@@ -62,7 +62,7 @@ _INTENT_WORDS = {
 # none of that kind, answering with the topic's entry would be confidently wrong.
 _ASKS_MONEY = re.compile(r"多少钱|多少元|几元|多少块|补助多少|补贴多少|标准是多少|保费|金额|工资")
 _ASKS_RATE = re.compile(r"(.)率(?:是|要|为|有)?(?:多少|几)|百分之(?:几|多少)|比例(?:是|为|要求|要|有)?(?:多少|几)")
-_ASKS_COUNT = re.compile(r"(?:几|多少)(次)")
+_ASKS_COUNT = re.compile(r"(?:几|多少)[^，,。？?！!]{0,4}?(次|户|人)")
 _NUMBER_BEFORE = r"(?:\d+|[一二两三四五六七八九十百千]+)"
 _LEAD_IN_ANSWER = re.compile(r"牵头|负责|组长|担任|责任人")
 _NUMBER_KINDS = {FactKind.percent, FactKind.money, FactKind.score, FactKind.count}
@@ -386,7 +386,8 @@ def _figure_check(question: str):
     count = _ASKS_COUNT.search(question)
     if count:
         unit = count.group(1)
-        rx = re.compile(_NUMBER_BEFORE + re.escape(unit))
+        unit = "(?:人|名|位)" if unit == "人" else unit   # 一名劳动力 counts people too
+        rx = re.compile(_NUMBER_BEFORE + r"[^，,。；;]{0,4}?" + unit)
         return lambda e: bool(rx.search(e.answer))
     return None
 
