@@ -7,6 +7,7 @@ library errors into clean messages and exit statuses.
     python -m bot ask [--json] [--batch FILE] [QUESTION]
     python -m bot validate [PATH]
     python -m bot unanswered [--since DATE]
+    python -m bot villages import FILE | template [OUT] | list   (see bot/cli_villages.py)
 
 Exit statuses: 0 ok, 1 a validation finding or a failed command, 2 a broken knowledge base or bad usage.
 Environment: SHUXI_DB (database file, default ``data/shuxi.db``), SHUXI_KNOWLEDGE, SHUXI_QUIZZES,
@@ -91,8 +92,15 @@ def make_dialog(args: argparse.Namespace, services: dict | None = None) -> "Dial
               f"config/reminders.yaml, SHUXI_COORDINATORS or SHUXI_REMINDERS); fix them and start again:\n{exc}",
               file=sys.stderr)
         raise SystemExit(2) from None
+    # [villages] village fact cards: /village, and each person's own village facts in /practice and /interview
+    from .cli_villages import fields_path, load_fields_or_exit
+    from .core import villages
+
+    village_source = None
+    if fields_path(args).is_file():
+        village_source = villages.install(dialog, load_fields_or_exit(args), scope_of=coordinator_commands.scope_of)
     if services is not None:
-        services.update(coordinators=coordinator_commands, reminders=planner)
+        services.update(coordinators=coordinator_commands, reminders=planner, villages=village_source)
     return dialog
 
 
@@ -109,6 +117,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err)
         print(f"{len(exc.errors)} error(s)")
         return 1
+    fields = kroot / "villages" / "fields.yaml"   # [villages] the village field list, when the folder has one
+    if fields.is_file():
+        from .core.villages import load_fields
+        try:
+            print(f"ok: {len(load_fields(fields).fields)} village fields")
+        except DataFileError as exc:
+            for err in exc.errors:
+                print(err)
+            print(f"{len(exc.errors)} error(s)")
+            return 1
     for note in kb.notes:
         print(f"note: {note}")
     print(f"ok: {len(kb.entries)} entries, {len(kb.questions)} quiz questions, "
@@ -252,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_coord import add_parsers
     add_parsers(sub)
+    from .cli_villages import add_parsers as add_village_parsers
+    add_village_parsers(sub)
     return p
 
 

@@ -8,7 +8,9 @@ from bot.core.models import CurriculumFile, InterviewFile, KnowledgeFile, QuizFi
 from bot.core.yamlfile import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
-KNOWLEDGE_FILES = sorted(p for p in (ROOT / "knowledge").glob("*/*.yaml") if p.name != "assessment.yaml")
+# Entry files of every assessment folder (a folder with assessment.yaml); knowledge/villages/ has its own schema.
+KNOWLEDGE_FILES = sorted(p for d in (ROOT / "knowledge").glob("*/assessment.yaml") for p in d.parent.glob("*.yaml")
+                         if p.name != "assessment.yaml")
 QUIZ_FILES = sorted((ROOT / "quizzes").glob("*/*.yaml"))
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.core import roster, store as store_module
+from bot.core import reports, roster, store as store_module
 from bot.core.readiness import ReadinessRule
 from bot.core.reports import Scope, build_report
 from bot.core.store import Store
@@ -112,3 +112,108 @@ def test_the_trigger_works_under_any_conflict_policy(store, statement):
                          "mode, answered_at) values (?, ?, 'q.one', 'x', ?, 'quiz', ?)",
                          [person.id, n, correct, f"2026-11-0{n}T00:00:00+00:00"])
     assert latest(store) == from_log(store) == {(person.id, "q.one"): (3, 1)}
+
+
+# --- person_progress: the role's questions answered and right, per person ----------------------------------------
+
+def progress(store: Store) -> dict[int, tuple[str | None, int, int]]:
+    return {r["person_id"]: (r["role"], r["answered"], r["correct"])
+            for r in store.db.query("select * from person_progress")}
+
+
+def progress_from_log(store: Store) -> dict[int, tuple[str | None, int, int]]:
+    """The same, computed the slow way: every answer, the people's roles and the role_questions table."""
+    members = {(r, q) for r, q in store.db.execute("select role, question_id from role_questions")}
+    out = {}
+    log = from_log(store)
+    for pid, role in store.db.execute("select id, role from people"):
+        mine = [c for (p, q), (_, c) in log.items() if p == pid and (role, q) in members]
+        out[pid] = (role, len(mine), sum(c or 0 for c in mine))
+    return out
+
+
+class FakeKB:
+    """Just what sync_role_questions reads: questions with an id and roles."""
+
+    def __init__(self, mapping: dict[str, list[str]]):
+        from types import SimpleNamespace
+
+        from bot.core.roles import Role
+
+        self.questions = [SimpleNamespace(id=q, roles=[Role(r) for r in roles]) for q, roles in mapping.items()]
+
+
+BANK = {f"q.{n}": roles for n, roles in enumerate(
+    [["village_secretary"], ["village_secretary", "household_contact"], ["household_contact"], [],
+     ["village_doctor"], ["village_secretary"], ["household_contact", "village_doctor"], ["village_secretary"]])}
+
+
+def test_person_progress_stays_equal_to_the_answer_log(store):
+    rng = random.Random(11)
+    assert reports.sync_role_questions(store, FakeKB(BANK)) == {
+        "village_secretary": 4, "household_contact": 3, "village_doctor": 2}
+    keys = [f"cli:{n}" for n in range(6)]
+    roles = ["village_secretary", "household_contact", "village_doctor", None]
+    for step in range(300):
+        person = store.person(rng.choice(keys))
+        action = rng.random()
+        if action < 0.6:
+            session = store.start_session(person.id, rng.sample(list(BANK), 3))
+            for _ in range(rng.randrange(4)):
+                session = store.record_answer(session, "x", rng.random() < 0.5) or session
+                if session.status != "open":
+                    break
+        elif action < 0.7:
+            store.db.execute("update people set role = ? where id = ?", [rng.choice(roles), person.id])
+        elif action < 0.8:
+            store.db.execute("delete from quiz_answers where id = (select max(id) from quiz_answers where person_id = ?)",
+                             [person.id])
+        elif action < 0.9:
+            store.db.execute("update quiz_answers set correct = 1 - correct where id = "
+                             "(select min(id) from quiz_answers where person_id = ?)", [person.id])
+        else:
+            store.db.execute("update or ignore quiz_answers set question_id = ? where id = "
+                             "(select max(id) from quiz_answers where person_id = ?)", [rng.choice(list(BANK)), person.id])
+        if step % 50 == 49:
+            assert progress(store) == progress_from_log(store), f"after step {step}"
+    # The quiz bank changes: every row is rebuilt from the log.
+    changed = {**BANK, "q.3": ["village_doctor"], "q.9": ["village_secretary"]}
+    del changed["q.0"]
+    reports.sync_role_questions(store, FakeKB(changed))
+    assert progress(store) == progress_from_log(store)
+
+
+def test_a_person_registered_with_another_role_than_the_roster_is_counted_for_the_roster_role(store, kb, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(ROSTER, encoding="utf-8")
+    roster.import_file(store, path)
+    entry = next(e for e in roster.entries(store) if e.name == "甲二")
+    person = store.person("tg:2")
+    roster.redeem_invite(store, person, entry.invite_code)
+    ids = [q.id for q in kb.questions if "household_contact" in {r.value for r in q.roles}][:8]
+    session = store.start_session(person.id, ids)
+    for i in range(len(ids)):
+        session = store.record_answer(session, "x", i % 2 == 0)
+    store.register(person.id, "甲二", "village_doctor", "甲镇", "一村")   # /start again, another role
+    rule = ReadinessRule(visit_date=datetime.now(timezone.utc).date() + timedelta(days=5), min_answered=5)
+    jia = next(p for p in build_report(store, kb, rule, Scope("甲镇")).people if p.name == "甲二")
+    assert (jia.role, jia.answered, jia.right) == ("household_contact", 8, 4)
+
+
+def test_an_existing_database_gets_person_progress(tmp_path, monkeypatch, kb):
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(store_module, "MIGRATIONS", [m for m in store_module.MIGRATIONS if m[0] < "006"])
+    old = Store(path)
+    person = old.person("cli:a")
+    old.register(person.id, "某", "village_secretary", "甲镇", "一村")
+    ids = [q.id for q in kb.questions if "village_secretary" in {r.value for r in q.roles}][:6]
+    session = old.start_session(person.id, ids)
+    for i in range(6):
+        session = old.record_answer(session, "x", i < 5)
+    old.db.conn.close()
+    monkeypatch.undo()
+    upgraded = Store(path)
+    assert progress(upgraded) == {person.id: ("village_secretary", 0, 0)}, "zeros until the first report"
+    rule = ReadinessRule(visit_date=datetime.now(timezone.utc).date() + timedelta(days=5), min_answered=5)
+    [me] = build_report(upgraded, kb, rule, Scope("甲镇")).people
+    assert (me.answered, me.right) == (6, 5) and progress(upgraded) == {person.id: ("village_secretary", 6, 5)}

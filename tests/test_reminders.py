@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.error import BadRequest, TimedOut
 
 from bot.adapters.telegram import Outgoing, build_application, send_due_reminders, send_many
-from bot.cli import build_parser, make_dialog
+from bot.cli import build_parser, main, make_dialog
 from bot.core import reminders, reports, roster
 from bot.core.dialog import Dialog
 from bot.core.readiness import ReadinessRule
@@ -130,6 +130,8 @@ def test_remind_command_switches_reminders_off_and_on(dialog, store, kb):
     assert "已开启" in chat.say("/remind 开")[0].text
     assert 201 in {r.chat_id for r in planner.due()}
     assert "用法" in chat.say("/remind sometimes")[0].text
+    late = Reminders(store, kb, RULE, CONFIG, clock=lambda: at(20, day=RULE.visit_date + timedelta(days=1)))
+    assert "已过，不再发送" in late.command(store.person("tg:201"), "")[0].text
 
 
 def test_make_dialog_installs_remind_and_hands_out_the_planner(tmp_path):
@@ -138,6 +140,17 @@ def test_make_dialog_installs_remind_and_hands_out_the_planner(tmp_path):
     dialog = make_dialog(args, services)
     assert "remind" in dialog.commands and "report" in dialog.commands
     assert isinstance(services["reminders"], Reminders) and services["coordinators"].dialog is dialog
+
+
+def test_serve_hands_the_planner_and_coordinator_ids_to_telegram(monkeypatch, tmp_path):
+    captured: dict = {}
+    monkeypatch.setattr("bot.adapters.telegram.run_polling",
+                        lambda token, dialog, **kwargs: captured.update(kwargs, dialog=dialog))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
+    monkeypatch.setenv("SHUXI_COORDINATORS", "tg:77=city;cli:jiaji=town:嘉积镇;tg:78=town:博鳌镇")
+    assert main(["--db", str(tmp_path / "x.db"), "serve"]) == 0
+    assert sorted(captured["coordinator_ids"]) == [77, 78] and isinstance(captured["reminders"], Reminders)
+    assert "remind" in captured["dialog"].commands
 
 
 # --- settings ----------------------------------------------------------------------------------------------------
@@ -331,3 +344,25 @@ def test_send_many_retries_network_errors_and_gives_up_on_bad_requests():
     assert bot.sent == [1, 3] and outcomes == [(1, "sent"), (2, "failed"), (3, "sent")]
     assert sleeps.count(0.04) == 3 and [s for s in sleeps if s != 0.04] == [2.0, 4.0]
     assert [i.chat_id for i in summary.failed] == [2]
+
+
+def test_the_started_application_runs_the_catch_up_job_by_itself(dialog, store, kb):
+    populate(store, kb)
+    config = CONFIG.model_copy(update={"startup_delay_s": 0.1})
+    api = FakeBotAPI()
+    app = build_application("123456:TEST-TOKEN", dialog, request=api,
+                            reminders=Reminders(store, kb, RULE, config, clock=lambda: at(20)))
+
+    async def life():
+        await app.initialize()
+        await app.post_init(app)
+        await app.start()   # starts the JobQueue (no polling: the updater is not started)
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if all(status(store, c) for c in DUE):
+                break
+        await app.stop()
+        await app.shutdown()
+
+    asyncio.run(life())
+    assert {c: status(store, c) for c in DUE} == {201: "sent", 202: "sent", 203: "sent", 204: "sent"}

@@ -89,11 +89,15 @@ class Practice:
         ones, then ones answered wrong before; other questions only when the curriculum is used up."""
         now_text = (now or _now()).isoformat()
         role = Role(person.role) if person.role else None
-        mine = self.curriculum.questions(role) + [q.id for q in self.extra(person)]
+        own = [q.id for q in self.extra(person)]
+        mine = self.curriculum.questions(role) + own
         cards = self.cards(person.id)
         due = sorted((q for q in mine if q in cards and cards[q]["due"] <= now_text), key=lambda q: cards[q]["due"])
         new = [q for q in mine if q not in cards]
         self.rng.shuffle(new)
+        if own:   # [villages] new per-person questions (their own village's facts) alternate with the curriculum's
+            own_ids = set(own)
+            new = _alternate([q for q in new if q in own_ids], [q for q in new if q not in own_ids])
         weak = sorted((q for q in mine if q in cards and cards[q]["lapses"] and q not in due),
                       key=lambda q: -cards[q]["lapses"])
         chosen = (due + new + weak)[:count]
@@ -119,6 +123,13 @@ class Practice:
             "lapses": (row["lapses"] if row else 0) + (rating is Rating.Again), "updated_at": utcnow(),
         }, pk=("person_id", "question_id"))
         return rating
+
+
+def _alternate(first: list[str], second: list[str]) -> list[str]:
+    """Return the items of both lists interleaved, starting with ``first``; the longer list's rest at the end."""
+    out = [q for pair in zip(first, second) for q in pair]
+    shorter = min(len(first), len(second))
+    return out + first[shorter:] + second[shorter:]
 
 
 def mark_shown(store: Store, session_id: int) -> None:
@@ -185,7 +196,7 @@ class Interviewer:
             (grade, updated session), or None when that question already has an answer (a double send).
         """
         question = self.question(session.question_ids[session.position])
-        grade = grade_interview(question, text)
+        grade = self._grade(question, text)
         db = self.store.db
         with db.conn:
             cur = db.execute("insert or ignore into interview_answers (person_id, session_id, question_id, answer, "
@@ -211,6 +222,16 @@ class Interviewer:
                            "values (?, ?, ?, ?, ?)", [session.person_id, session.id, person.role, round(mean, 1),
                                                       utcnow()])
         return grade, self.store.session(session.id)
+
+    def _grade(self, question: InterviewQuestion, text: str) -> InterviewGrade:
+        """[villages] A per-person source may grade its own questions (``grade_interview``, e.g. figures compared as
+        numbers); every other question is graded by :func:`bot.core.grading.grade_interview`, as before."""
+        for source in self.sources:
+            grader = getattr(source, "grade_interview", None)
+            grade = grader(question, text) if grader is not None else None
+            if grade is not None:
+                return grade
+        return grade_interview(question, text)
 
     def session_score(self, session_id: int) -> float:
         """Return the mean score (0–100) of a session's answers."""

@@ -46,7 +46,12 @@ class ButtonPress:
 
 class QuestionSource(Protocol):
     """Questions that exist per person beside the shared bank — e.g. the facts of their own village, imported by a
-    coordinator. Register one with ``dialog.add_question_source``. Ids must not clash with the bank's."""
+    coordinator. Register one with ``dialog.add_question_source``. Ids must not clash with the bank's.
+
+    A source may also judge its own questions (both optional, both return None for questions it leaves to the
+    usual judging): ``judge_fillin(question, typed) -> bool | None`` for fill-in answers (e.g. a figure within a
+    tolerance; see :meth:`QuizMaster.judge`) and ``grade_interview(question, answer) -> InterviewGrade | None``
+    for mock-interview answers (see :class:`bot.core.practice.Interviewer`)."""
 
     def questions_for(self, person: Person) -> list[QuizQuestion]:
         """Practice questions this person must know (empty for people it does not concern)."""
@@ -153,7 +158,7 @@ class QuizMaster:
         if question.type is QuestionType.fillin:
             if typed is None or not typed.strip():
                 return None
-            return typed.strip()[:200], fillin_correct(question, typed)
+            return typed.strip()[:200], self._fillin_correct(question, typed)
         if indices is None and typed is not None:
             indices = _letters(typed, options, several=question.type is QuestionType.multiple)
         if not indices or any(not 0 <= i < len(options) for i in indices):
@@ -164,6 +169,16 @@ class QuizMaster:
         if len(chosen) != 1:
             return None
         return chosen[0], chosen[0] == question.answer
+
+    def _fillin_correct(self, question: QuizQuestion, typed: str) -> bool:
+        """[villages] A per-person source may judge its own fill-in questions (``judge_fillin``, e.g. figures within
+        a tolerance); every other question is judged by :func:`bot.core.grading.fillin_correct`, as before."""
+        for source in self.sources:
+            judge = getattr(source, "judge_fillin", None)
+            verdict = judge(question, typed) if judge is not None else None
+            if verdict is not None:
+                return verdict
+        return fillin_correct(question, typed)
 
     def question(self, question_id: str) -> QuizQuestion:
         """Return the question with ``question_id``, from the bank or a per-person source (KeyError if unknown)."""

@@ -18,10 +18,10 @@ A question belongs to a role when the role is among the question's ``roles``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -112,14 +112,34 @@ class Progress:
     interview_available: bool = False
 
 
-@dataclass(frozen=True)
 class Verdict:
     """``ready`` and every :class:`Check`, in the rule's order; ``reasons`` are the failed checks' sentences;
-    ``started`` is False for a roster person who never used the bot."""
+    ``started`` is False for a roster person who never used the bot.
 
-    ready: bool
-    checks: list[Check] = field(default_factory=list)
-    started: bool = True
+    Args:
+        ready: whether every check passed (or was skipped).
+        checks: the checks, or None when ``lazy`` is given.
+        started: False for a roster person who never used the bot.
+        lazy: ``(ok, make text)`` per check: the sentences are only written when :attr:`checks` or
+            :attr:`reasons` is first read (a city report of 10 000 people needs the verdicts, not the words).
+    """
+
+    __slots__ = ("ready", "started", "_checks", "_lazy")
+
+    def __init__(self, ready: bool, checks: list[Check] | None = None, started: bool = True, *,
+                 lazy: list[tuple[bool | None, Callable[[], str]]] | None = None):
+        self.ready = ready
+        self.started = started
+        self._checks = None if lazy is not None else list(checks or [])
+        self._lazy = lazy
+
+    @property
+    def checks(self) -> list[Check]:
+        """Every check with its sentence, in the rule's order."""
+        if self._checks is None:
+            self._checks = [Check(ok, text()) for ok, text in self._lazy or []]
+            self._lazy = None
+        return self._checks
 
     @property
     def reasons(self) -> list[str]:
@@ -131,8 +151,17 @@ class Verdict:
         """A number to sort by, lowest least ready: -1 never started, else the share of checks passed (0–1)."""
         if not self.started:
             return -1.0
-        counted = [c for c in self.checks if c.ok is not None]
-        return sum(bool(c.ok) for c in counted) / max(1, len(counted))
+        oks = [ok for ok, _ in self._lazy] if self._lazy is not None else [c.ok for c in self.checks]
+        counted = [ok for ok in oks if ok is not None]
+        return sum(bool(ok) for ok in counted) / max(1, len(counted))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return (self.ready, self.started, self.checks) == (other.ready, other.started, other.checks)
+
+    def __repr__(self) -> str:
+        return f"Verdict(ready={self.ready!r}, checks={self.checks!r}, started={self.started!r})"
 
 
 def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verdict:
@@ -147,35 +176,40 @@ def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verd
     """
     if not progress.started:
         return Verdict(False, [Check(False, "从未使用机器人（名册中有此人，但邀请链接还没用过）")], started=False)
-    checks = [Check(True, "已开始使用")]
-    if progress.last_answer_at is None:
-        checks.append(Check(False, "还没有做过练习"))
-    elif progress.last_answer_at >= since_window:
-        checks.append(Check(True, f"近 {rule.window_days} 天练习过（最近 {progress.last_answer_at[:10]}）"))
+    # (ok, sentence) per check; the sentences are written only when someone reads them (see Verdict).
+    checks: list[tuple[bool | None, Callable[[], str]]] = [(True, lambda: "已开始使用")]
+    last = progress.last_answer_at
+    if last is None:
+        checks.append((False, lambda: "还没有做过练习"))
+    elif last >= since_window:
+        checks.append((True, lambda: f"近 {rule.window_days} 天练习过（最近 {last[:10]}）"))
     else:
-        checks.append(Check(False, f"近 {rule.window_days} 天没有练习（最近一次 {progress.last_answer_at[:10]}）"))
+        checks.append((False, lambda: f"近 {rule.window_days} 天没有练习（最近一次 {last[:10]}）"))
     need = min(rule.min_answered, progress.role_total)
-    checks.append(Check(progress.answered >= need,
-                        f"本角色题目答过 {progress.answered}/{progress.role_total} 道（要求至少 {need} 道）"))
+    checks.append((progress.answered >= need,
+                   lambda: f"本角色题目答过 {progress.answered}/{progress.role_total} 道（要求至少 {need} 道）"))
     if progress.answered:
         acc = progress.right / progress.answered
-        checks.append(Check(acc >= rule.min_accuracy,
-                            f"最近一次作答正确率 {acc:.0%}（{progress.right}/{progress.answered}，要求 ≥ {rule.min_accuracy:.0%}）"))
+        checks.append((acc >= rule.min_accuracy,
+                       lambda: f"最近一次作答正确率 {acc:.0%}（{progress.right}/{progress.answered}，"
+                               f"要求 ≥ {rule.min_accuracy:.0%}）"))
     else:
-        checks.append(Check(False, f"正确率无从计算（要求 ≥ {rule.min_accuracy:.0%}）"))
+        checks.append((False, lambda: f"正确率无从计算（要求 ≥ {rule.min_accuracy:.0%}）"))
     if rule.min_role_coverage is not None:
         cover = progress.right / progress.role_total if progress.role_total else 0.0
-        checks.append(Check(cover >= rule.min_role_coverage,
-                            f"本角色全部 {progress.role_total} 道题中答对 {progress.right} 道（{cover:.0%}，"
-                            f"要求 ≥ {rule.min_role_coverage:.0%}）"))
-    if rule.interview is not None:
+        checks.append((cover >= rule.min_role_coverage,
+                       lambda: f"本角色全部 {progress.role_total} 道题中答对 {progress.right} 道（{cover:.0%}，"
+                               f"要求 ≥ {rule.min_role_coverage:.0%}）"))
+    interview = rule.interview
+    if interview is not None:
+        best = progress.interview_best
         if not progress.interview_available:
-            checks.append(Check(None, "模拟访谈功能尚未启用，本项不计"))
-        elif progress.interview_best is None:
-            checks.append(Check(False, f"近 {rule.interview.window_days} 天没有模拟访谈"
-                                       f"（要求 ≥ {rule.interview.min_score:g} 分）"))
+            checks.append((None, lambda: "模拟访谈功能尚未启用，本项不计"))
+        elif best is None:
+            checks.append((False, lambda: f"近 {interview.window_days} 天没有模拟访谈"
+                                          f"（要求 ≥ {interview.min_score:g} 分）"))
         else:
-            checks.append(Check(progress.interview_best >= rule.interview.min_score,
-                                f"近 {rule.interview.window_days} 天模拟访谈最高 {progress.interview_best:g} 分"
-                                f"（要求 ≥ {rule.interview.min_score:g} 分）"))
-    return Verdict(all(c.ok is not False for c in checks), checks)
+            checks.append((best >= interview.min_score,
+                           lambda: f"近 {interview.window_days} 天模拟访谈最高 {best:g} 分"
+                                   f"（要求 ≥ {interview.min_score:g} 分）"))
+    return Verdict(all(ok is not False for ok, _ in checks), started=True, lazy=checks)

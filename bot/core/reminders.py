@@ -327,6 +327,8 @@ class Reminders:
             return [Reply("用法：/remind off 关闭每日提醒，/remind on 重新开启，/remind 查看当前设置。")]
         if not self.config.enabled:
             return [Reply("每日备考提醒目前没有启用。")]
+        if self.local_today() > self.rule.visit_date:
+            return [Reply(f"{self.rule.visit_label}的日期（{self.rule.visit_date.isoformat()}）已过，不再发送每日提醒。")]
         if reminders_off(self.store, person.id):
             return [Reply("您已关闭每日备考提醒。想重新开启，请发送 /remind on。")]
         return [Reply(f"每日备考提醒已开启：{self.config.describe()}；只在您还未达到合格标准时提醒。"

@@ -172,12 +172,73 @@ def _m005_reminder_log(db: sqlite_utils.Database) -> None:
     db.execute("create index idx_reminder_log_date on reminder_log(on_date, status)")
 
 
+def _m006_person_progress(db: sqlite_utils.Database) -> None:
+    """``role_questions`` (role, question id): which quiz questions belong to which role, copied from the
+    knowledge base by the reports whenever it changes (:func:`bot.core.reports.sync_role_questions`, which then
+    rebuilds ``person_progress``). ``person_progress`` (person, role, answered, correct): of the person's role's
+    questions, how many they answered and got right (``correct``) on the latest attempt — kept by triggers on
+    ``latest_answers`` and on ``people.role``, in the transaction of the change, so the city report reads one
+    row per person instead of looking up each of the role's questions.
+
+    Existing people get a row of zeros here; the first report fills ``role_questions`` and rebuilds every row.
+    """
+    db.execute("create table role_questions (role text not null, question_id text not null, "
+               "primary key (role, question_id)) without rowid")
+    db.execute("create table person_progress (person_id integer primary key, role text, "
+               "answered integer not null default 0, correct integer not null default 0)")
+    db.execute("insert into person_progress (person_id, role) select id, role from people")
+    # As in 004, no statement here can hit a constraint, whatever conflict policy the firing statement has.
+    db.execute("""
+        create trigger person_progress_person after insert on people
+        begin
+            insert into person_progress (person_id, role) select new.id, new.role
+             where not exists (select 1 from person_progress where person_id = new.id);
+        end""")
+    db.execute("""
+        create trigger person_progress_role after update of role on people
+        when new.role is not old.role
+        begin
+            delete from person_progress where person_id = new.id;
+            insert into person_progress (person_id, role, answered, correct)
+            select new.id, new.role, count(la.question_id), coalesce(sum(la.correct), 0)
+              from latest_answers la
+              join role_questions rq on rq.role = new.role and rq.question_id = la.question_id
+             where la.person_id = new.id;
+        end""")
+    db.execute("create trigger person_progress_gone after delete on people "
+               "begin delete from person_progress where person_id = old.id; end")
+    change = """
+            update person_progress set answered = answered {sign} 1, correct = correct {sign} coalesce({t}.correct, 0)
+             where person_id = {t}.person_id and exists (select 1 from role_questions rq
+                    where rq.role = person_progress.role and rq.question_id = {t}.question_id);"""
+    db.execute(f"create trigger person_progress_add after insert on latest_answers "
+               f"begin {change.format(sign='+', t='new')} end")
+    db.execute(f"create trigger person_progress_remove after delete on latest_answers "
+               f"begin {change.format(sign='-', t='old')} end")
+    db.execute(f"create trigger person_progress_change after update on latest_answers "
+               f"begin {change.format(sign='-', t='old')} {change.format(sign='+', t='new')} end")
+
+
+def _m007_village_facts(db: sqlite_utils.Database) -> None:
+    """``village_facts``: the imported village sheets, one row per (town, village, field) — the town and village as
+    matched (``town_key``, ``village_key``: :func:`bot.core.villages.place_key`) and as written in the latest import
+    (``town``, ``village``), ``village_id`` (the hash used in village question ids), the field's key from
+    ``knowledge/villages/fields.yaml``, ``value`` (text; a list as a JSON array), ``imported_at`` (the latest import
+    that held it) and ``changed_at`` (when the value last changed). See :mod:`bot.core.villages`."""
+    db.execute("create table village_facts (town_key text not null, village_key text not null, field text not null, "
+               "village_id text not null, town text not null, village text not null, value text not null, "
+               "imported_at text not null, changed_at text not null, primary key (town_key, village_key, field))")
+    db.execute("create index idx_village_facts_id on village_facts(village_id)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_roster", _m002_roster),
     ("003_practice", _m003_practice),
     ("004_latest_answers", _m004_latest_answers),
     ("005_reminder_log", _m005_reminder_log),
+    ("006_person_progress", _m006_person_progress),
+    ("007_village_facts", _m007_village_facts),
 ]
 
 
