@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterable, Iterator
 
@@ -216,7 +217,7 @@ class VillageFields:
     why: str
     path: str
 
-    @property
+    @cached_property
     def by_key(self) -> dict[str, VillageField]:
         return {f.key: f for f in self.fields}
 
@@ -450,21 +451,18 @@ def figure_matches(typed: str, value: Decimal, unit: str, tolerance: Decimal = D
     return False
 
 
-def close_numbers(value: Decimal, f: VillageField, seed: str, count: int = 3) -> list[Decimal]:
-    """Return ``count`` wrong figures close to ``value``: steps of about 6 % (at least twice the tolerance plus one
-    unit of the value's precision), never negative, all outside the tolerance; which side is random per ``seed``."""
+def close_numbers(value: Decimal, f: VillageField, seed: str) -> list[Decimal]:
+    """Return three wrong figures close to ``value`` for a choice question: steps of about 6 % (at least twice the
+    tolerance plus one unit of the value's precision, so none of them would count as right), never negative; on
+    which side of the right one they lie is random per ``seed`` (the question id), so the same question always
+    gets the same options."""
     places = 0 if f.type is FieldType.count else max(0, -value.as_tuple().exponent)
     quantum = Decimal(1).scaleb(-places)
     tol = f.tolerance.of(value) if f.tolerance else Decimal(0)
-    gap = max(tol * 2 + quantum, abs(value) * Decimal("0.06"), quantum).quantize(quantum, rounding=ROUND_CEILING)
-    windows = [(-3, -2, -1), (-2, -1, 1), (-1, 1, 2), (1, 2, 3)][: count + 1]
-    rng = random.Random(seed)
-    rng.shuffle(windows)
-    for window in windows + [(1, 2, 3, 4, 5)]:
-        picked = [value + k * gap for k in window]
-        if all(p >= 0 and abs(p - value) > tol for p in picked):
-            return picked[:count]
-    return []  # not reached: the last window is always valid
+    gap = max(tol * 2 + quantum, abs(value) * Decimal("0.06")).quantize(quantum, rounding=ROUND_CEILING)
+    windows = [(-3, -2, -1), (-2, -1, 1), (-1, 1, 2), (1, 2, 3)]   # the right one 4th, 3rd, 2nd or 1st in order
+    random.Random(seed).shuffle(windows)
+    return next([value + k * gap for k in w] for w in windows if value + w[0] * gap >= 0)   # (1, 2, 3) always fits
 
 
 # --------------------------------------------------------------------------------------------------- the sheet
@@ -1175,10 +1173,10 @@ class VillageCommand:
         return Reply(self.source.card(sheet, person.role))
 
     def _in_scope(self, scope: "Scope", town: str | None, village: str) -> Reply:
-        if False:
+        if town is not None and scope.town is not None and place_key(town, "town") != place_key(scope.town, "town"):
             found: list[VillageSheet] = []
         else:
-            found = sheets_in_scope(self.source.store, town, village)
+            found = sheets_in_scope(self.source.store, scope.town if scope.town is not None else town, village)
         if not found:
             return Reply(f"{scope.label}范围内没有“{village}”的村情表。发送 /village 看已导入的村。")
         if len(found) > 1:
