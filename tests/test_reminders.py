@@ -287,7 +287,7 @@ def test_command_menus(dialog):
     _, api = start_app(dialog, None, coordinator_ids=[4242])
     menus = [p for m, p in api.calls if m == "setMyCommands"]
     public = [c["command"] for c in menus[0]["commands"]]
-    assert public[:2] == ["start", "quiz"] and "remind" in public and "report" not in public
+    assert public[:4] == ["start", "practice", "interview", "village"] and "remind" in public and "report" not in public
     assert "scope" not in menus[0]
     coordinator = menus[1]
     assert coordinator["scope"]["type"] == "chat" and coordinator["scope"]["chat_id"] == 4242

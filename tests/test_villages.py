@@ -504,3 +504,42 @@ def test_read_reports_blank_cells(tmp_path):
     rows = [["镇", "村", "户数", "人口"], ["嘉积镇", "椰林村", "", "1260"]]
     found, errors, blank = read_village_file(write_csv(tmp_path / "b.csv", rows), FIELDS)
     assert (len(found), errors, blank, found[0].values) == (1, [], 1, {"population": "1260"})
+
+
+def test_a_rostered_village_card_needs_the_invite(source, dialog, store):
+    """Anyone can type 椰林村 at /start; once the village is on the roster, only invited accounts see its card."""
+    from bot.core import roster
+
+    roster.import_rows(store, [roster.RosterRow("王小明", "village_secretary", "嘉积镇", "椰林村", None, 2)])
+    claimant = Chat(dialog, "tg:1")
+    claimed = person_of(claimant, store)
+    assert villages.sheet_of(store, claimed) is None
+    assert "邀请链接" in claimant.say("/village")[0].text
+    assert not [q for q in dialog.practice.pick(claimed, 500) if q.startswith("v.")]
+    invited = Chat(dialog, "tg:2")
+    code = roster.entries(store)[0].invite_code
+    invited.say(f"/start {code}")
+    assert "户" in invited.say("/village")[0].text and "邀请链接" not in invited.last[0].text
+
+
+def test_readiness_counts_village_facts_as_must_know(source, dialog, store, kb):
+    from bot.core.readiness import load_rule
+    from bot.core.reports import Scope, build_report
+
+    chat = Chat(dialog, "cli:wang")
+    person = person_of(chat, store)
+    must = villages.village_must_know(store, person, FIELDS)
+    assert must and all(q.startswith("v.") for q in must)
+    rule = load_rule()
+    assert rule.village is not None
+
+    def village_check():
+        status = next(p for p in build_report(store, kb, rule, Scope()).people if p.person_id == person.id)
+        return next(c for c in status.verdict.checks if "本村村情" in c.text)
+
+    assert village_check().ok is False and f"本村村情 {len(must)} 项答对 0 项" in village_check().text
+    session = store.start_session(person.id, must, mode="practice")
+    for qid in must:   # answer every village question right
+        question = dialog.quiz.question(qid)
+        store.record_answer(store.session(session.id), question.answer_text, True)
+    assert village_check().ok is True

@@ -39,7 +39,8 @@ from ..core.messages import Incoming, Poll, Reply
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "quiz", "me", "cancel")
+# Every other command (coordinators', /village …) still reaches the dialog through the catch-all command handler.
+COMMANDS = ("start", "help", "quiz", "me", "cancel", "practice", "interview", "polls")
 MAX_MESSAGE = int(MessageLimit.MAX_TEXT_LENGTH)
 MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)
 
@@ -243,8 +244,12 @@ def run_polling(token: str, dialog: Dialog, *, reminders: "reminders_core.Remind
 #: The command menu everyone sees (Telegram's "/" button); coordinators also get COORDINATOR_DESCRIPTIONS.
 PUBLIC_MENU = (
     ("start", "登记姓名、角色、镇、村"),
+    ("practice", "按角色练习（间隔复习）"),
+    ("interview", "模拟访谈：按要点打分"),
+    ("village", "本村村情卡"),
     ("quiz", "做一组练习题（/quiz 10 做10题）"),
     ("me", "我的练习进度和薄弱指标"),
+    ("polls", "/polls on 用答题投票出题"),
     (reminders_core.COMMAND, reminders_core.COMMAND_DESCRIPTION),
     ("cancel", "取消当前的登记或练习"),
     ("help", "使用说明"),

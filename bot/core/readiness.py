@@ -48,6 +48,14 @@ class InterviewRule(_Strict):
     time_column: Identifier = "finished_at"
 
 
+class VillageRule(_Strict):
+    """Village facts (村情, imported sheets) as must-know items: of the questions on the person's own village that
+    their role must know, the share right on the latest attempt must reach ``min_accuracy``. Skipped for people
+    whose village has no sheet or whose role must know no village field."""
+
+    min_accuracy: float = Field(default=0.9, ge=0, le=1)
+
+
 class ReadinessRule(_Strict):
     """``config/readiness.yaml``. ``visit_date`` is the day the assessors arrive (local date, UTC+8)."""
 
@@ -59,6 +67,7 @@ class ReadinessRule(_Strict):
     min_accuracy: float = Field(default=0.8, ge=0, le=1)
     min_role_coverage: float | None = Field(default=None, ge=0, le=1)
     interview: InterviewRule | None = None
+    village: VillageRule | None = None
 
     def describe(self) -> str:
         """Return the rule in one Chinese paragraph (shown in reports)."""
@@ -68,6 +77,8 @@ class ReadinessRule(_Strict):
             parts.append(f"本角色全部题目中最近一次答对的 ≥ {self.min_role_coverage:.0%}")
         if self.interview is not None:
             parts.append(f"近 {self.interview.window_days} 天模拟访谈最高分 ≥ {self.interview.min_score:g}")
+        if self.village is not None:
+            parts.append(f"本村村情（本角色须知的项）最近一次答对 ≥ {self.village.min_accuracy:.0%}")
         return "合格标准：" + "；".join(parts) + "。"
 
 
@@ -100,7 +111,8 @@ class Progress:
     ``started``: bound or registered; ``answered``/``right``: distinct role questions answered / right on the
     latest attempt; ``role_total``: questions the role has; ``last_answer_at``: UTC ISO text or None;
     ``interview_best``: best mock-interview score in the window, None if none; ``interview_available``: whether
-    the database has the mock-interview table.
+    the database has the mock-interview table; ``village_total``/``village_right``: the person's own village's
+    must-know questions, and how many are right on the latest attempt.
     """
 
     started: bool
@@ -110,6 +122,8 @@ class Progress:
     last_answer_at: str | None = None
     interview_best: float | None = None
     interview_available: bool = False
+    village_total: int = 0
+    village_right: int = 0
 
 
 class Verdict:
@@ -212,4 +226,13 @@ def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verd
             checks.append((best >= interview.min_score,
                            lambda: f"近 {interview.window_days} 天模拟访谈最高 {best:g} 分"
                                    f"（要求 ≥ {interview.min_score:g} 分）"))
+    village = rule.village
+    if village is not None:
+        total, right = progress.village_total, progress.village_right
+        if not total:
+            checks.append((None, lambda: "本村没有导入村情表（或本角色无须知项），本项不计"))
+        else:
+            checks.append((right / total >= village.min_accuracy,
+                           lambda: f"本村村情 {total} 项答对 {right} 项（{right / total:.0%}，"
+                                   f"要求 ≥ {village.min_accuracy:.0%}）"))
     return Verdict(all(ok is not False for ok, _ in checks), started=True, lazy=checks)

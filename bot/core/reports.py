@@ -263,14 +263,41 @@ def build_report(store: Store, kb: KnowledgeBase, rule: ReadinessRule, scope: Sc
     since_practised = _iso(now - timedelta(days=rule.practised_days))
     available, interviews = (_interview_scores(store, rule, scope, _iso(now - timedelta(days=rule.interview.window_days)))
                              if rule.interview else (False, {}))
+    village = _village_progress(store, scope) if rule.village else {}
     people = []
     with _paused_gc():
         _judge_rows(people, store.db.query(_PEOPLE_SQL, {"town": scope.town}), rule, role_totals, interviews,
-                    available, since_window, since_practised)
+                    available, since_window, since_practised, village)
     report = Report(scope, rule, now.astimezone(LOCAL_TZ).date(), now, people)
     if with_unanswered:
         report.unanswered = unanswered(store, scope)
     return report
+
+
+def _village_progress(store: Store, scope: Scope) -> dict[int, tuple[int, int]]:
+    """For the scope's people whose village has an imported sheet: person id → (questions on their own village
+    their role must know, how many are right on the latest attempt). Empty when no sheet was imported."""
+    if "village_facts" not in store.db.table_names() or not store.db.execute(
+            "select 1 from village_facts limit 1").fetchone():
+        return {}
+    from .villages import VillageFacts, place_key
+
+    with_sheet = {(t, v) for t, v in store.db.execute("select distinct town_key, village_key from village_facts")}
+    facts = VillageFacts(store)
+    out: dict[int, tuple[int, int]] = {}
+    rows = store.db.query("with " + _MEMBERS_SQL + " select distinct person_id from members "
+                          "where person_id is not null", {"town": scope.town})
+    for row in rows:
+        person = store.person_by_id(row["person_id"])
+        if (place_key(person.town or "", "town"), place_key(person.village or "", "village")) not in with_sheet:
+            continue
+        ids = facts.must_know(person)
+        if ids:
+            marks = ",".join("?" * len(ids))
+            right = store.db.execute(f"select count(*) from latest_answers where person_id = ? and correct = 1 "
+                                     f"and question_id in ({marks})", [person.id, *ids]).fetchone()[0]
+            out[person.id] = (len(ids), right)
+    return out
 
 
 @contextmanager
@@ -289,13 +316,16 @@ def _paused_gc() -> Iterator[None]:
 
 def _judge_rows(people: list[PersonStatus], rows: Iterable[dict[str, Any]], rule: ReadinessRule,
                 role_totals: dict[str, int], interviews: dict[int, float], available: bool, since_window: str,
-                since_practised: str) -> None:
-    """Append one :class:`PersonStatus` per row of ``_PEOPLE_SQL`` to ``people``."""
+                since_practised: str, village: dict[int, tuple[int, int]] | None = None) -> None:
+    """Append one :class:`PersonStatus` per row of ``_PEOPLE_SQL`` to ``people`` (``village``: person id →
+    (village must-know questions, right on the latest attempt))."""
+    village = village or {}
     for row in rows:
         started = row["person_id"] is not None
         answered, right = divmod(row["packed"] or 0, PACK)
         progress = Progress(started, answered, right, role_totals.get(row["role"], 0),
-                            row["last_answer_at"], interviews.get(row["person_id"]), available)
+                            row["last_answer_at"], interviews.get(row["person_id"]), available,
+                            *village.get(row["person_id"], (0, 0)))
         last = max(filter(None, (row["last_answer_at"], row["last_question_at"])), default=None)
         people.append(PersonStatus(
             row["roster_id"], row["person_id"], row["name"] or "（未填姓名）", row["role"] or "", row["town"] or "",

@@ -515,12 +515,26 @@ def _sheets_from(rows: Iterable[Any]) -> list[VillageSheet]:
     return [VillageSheet(s["town"], s["village"], vid, s["values"], s["imported"]) for vid, s in grouped.items()]
 
 
+def needs_invite(store: Store, person: Person) -> bool:
+    """True when the person's registered village has people on the coordinator's roster but this account is not
+    bound to any of them (it registered without an invite code): anyone can type a village name at /start, so a
+    rostered village's figures go only to accounts the coordinator invited."""
+    if not person.village or "roster" not in store.db.table_names():
+        return False
+    if store.db.execute("select 1 from roster where person_id = ?", [person.id]).fetchone():
+        return False
+    rows = store.db.execute("select town, village from roster").fetchall()
+    mine = (place_key(person.town or "", "town"), place_key(person.village, "village"))
+    return any((place_key(t or "", "town"), place_key(v or "", "village")) == mine for t, v in rows)
+
+
 def sheet_of(store: Store, person: Person) -> VillageSheet | None:
-    """Return the sheet of the person's own registered town and village, or None (not registered, or no sheet).
+    """Return the sheet of the person's own registered town and village, or None (not registered, not invited
+    although the village is on the roster — see :func:`needs_invite` — or no sheet).
 
     The query is filtered by the person's own town and village: nothing of another village is read.
     """
-    if not person.registered or not person.town or not person.village:
+    if not person.registered or not person.town or not person.village or needs_invite(store, person):
         return None
     town, village = place_key(person.town, "town"), place_key(person.village, "village")
     rows = store.db.query(_SHEET_SQL.format(where="town_key = ? and village_key = ?"), [town, village])
@@ -1167,6 +1181,9 @@ class VillageCommand:
         return [Reply(NO_REGISTRATION)]
 
     def _own(self, person: Person, sheet: VillageSheet | None) -> Reply:
+        if sheet is None and needs_invite(self.source.store, person):
+            return Reply(f"{person.town}{person.village}的人员在协调员的名册上。村情涉及农户信息，"
+                         "请用协调员发给您的邀请链接（/start 加邀请码）登记后再查看。")
         if sheet is None:
             return Reply(f"还没有导入{person.town}{person.village}的村情表，请联系镇里的协调员导入。"
                          f"（村情表里的镇、村名要和您登记的“{person.town} {person.village}”一致。）")
