@@ -14,7 +14,6 @@ reports as unverified (未核实).
 from __future__ import annotations
 
 import csv
-import io
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .roles import Role
+from .spreadsheet import SpreadsheetError, read_sheets
 from .store import Person, Store, utcnow
 
 MAX_FIELD_CHARS = 30
@@ -120,44 +120,19 @@ def role_from_text(text: str) -> Role | None:
     return None
 
 
-def _cell(value: Any) -> str:
-    """Return a spreadsheet cell as text: Excel numbers such as 13800000000.0 lose their ``.0``."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return "".join(c for c in str(value) if unicodedata.category(c) != "Cc").strip()
-
-
 def _rows_from_file(path: Path) -> Iterable[tuple[int, list[str]]]:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gb18030"):   # Excel and WPS in China often save CSV as GBK
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise RosterFileError(f"{path}: 不是 UTF-8 或 GBK 编码的文本")
-        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-            yield number, [_cell(v) for v in row]
-    elif suffix in (".xlsx", ".xlsm"):
-        import openpyxl
+    """The first sheet's rows, cells as one-line text (see :func:`bot.core.spreadsheet.read_sheets`).
 
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds (zip, XML, KeyError) for a broken file
-            raise RosterFileError(f"{path}: 无法读取的 Excel 文件（{type(exc).__name__}）") from exc
-        try:
-            sheet = book.worksheets[0]
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, [_cell(v) for v in row]
-        finally:
-            book.close()
-    else:
-        raise RosterFileError(f"{path}: 只支持 .xlsx 和 .csv 文件（另存为其中一种再导入）")
+    Raises:
+        RosterFileError: the file cannot be read as a spreadsheet.
+    """
+    try:
+        for _, rows in read_sheets(path):
+            for number, cells in rows:
+                yield number, [" ".join(c.split("\n")) for c in cells]
+            return
+    except SpreadsheetError as exc:
+        raise RosterFileError(str(exc)) from exc
 
 
 def read_roster(path: str | Path) -> tuple[list[RosterRow], list[tuple[int, str]]]:

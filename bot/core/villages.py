@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import random
 import re
@@ -46,6 +45,7 @@ from .knowledge import PROJECT_ROOT
 from .messages import Reply
 from .models import InterviewQuestion, KeyPoint, NonEmpty, QuestionType, QuizQuestion, Strict
 from .roles import Role
+from .spreadsheet import SpreadsheetError, read_sheets
 from .store import Person, Store, utcnow
 from .text import cn_to_number, is_cjk, normalise
 from .yamlfile import DataError, DataFileError, load_model_with_lines
@@ -622,46 +622,12 @@ class VillageImportResult:
         return "\n".join(lines)
 
 
-def _cell_text(value: Any) -> str:
-    """A spreadsheet cell as text: Excel's 320.0 → ``320``, 58.6 → ``58.6``; control characters dropped."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        value = int(value) if value.is_integer() else repr(value)
-    if isinstance(value, datetime):
-        value = value.date().isoformat()
-    return "".join(c for c in str(value) if c == "\n" or unicodedata.category(c) != "Cc").strip()
-
-
 def _sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, list[str]]]]]:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gb18030"):   # Excel and WPS in China often save CSV as GBK
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise VillageFileError(f"{path}: 不是 UTF-8 或 GBK 编码的文本")
-        rows = csv.reader(io.StringIO(text, newline=""))
-        yield path.name, ((n, [_cell_text(v) for v in row]) for n, row in enumerate(rows, start=1))
-    elif suffix in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds (zip, XML, KeyError) for a broken file
-            raise VillageFileError(f"{path}: 无法读取的 Excel 文件（{type(exc).__name__}）") from exc
-        try:
-            for sheet in book.worksheets:
-                yield sheet.title, ((n, [_cell_text(v) for v in row])
-                                    for n, row in enumerate(sheet.iter_rows(values_only=True), start=1))
-        finally:
-            book.close()
-    else:
-        raise VillageFileError(f"{path}: 只支持 .xlsx 和 .csv 文件（另存为其中一种再导入）")
+    """Every sheet of the file (see :func:`bot.core.spreadsheet.read_sheets`). Raises :class:`VillageFileError`."""
+    try:
+        yield from read_sheets(path)
+    except SpreadsheetError as exc:
+        raise VillageFileError(str(exc)) from exc
 
 
 def _letter(index: int) -> str:
