@@ -519,7 +519,13 @@ def test_a_rostered_village_card_needs_the_invite(source, dialog, store):
     invited = Chat(dialog, "tg:2")
     code = roster.entries(store)[0].invite_code
     invited.say(f"/start {code}")
-    assert "户" in invited.say("/village")[0].text and "邀请链接" not in invited.last[0].text
+    card = invited.say("/village")[0].text
+    assert "户" in card and "邀请链接" not in card
+    # re-registering as another village does not open that village: the roster row decides
+    register(invited, name="王小明", town="博鳌镇", village="石头村")
+    assert "石头" not in invited.say("/village")[0].text
+    assert villages.sheet_of(store, store.person("tg:2")).village == sheet(store).village
+    assert not [q for q in dialog.practice.pick(store.person("tg:2"), 500) if "石头" in dialog.quiz.question(q).question]
 
 
 def test_readiness_counts_village_facts_as_must_know(source, dialog, store, kb):

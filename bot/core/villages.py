@@ -515,28 +515,46 @@ def _sheets_from(rows: Iterable[Any]) -> list[VillageSheet]:
     return [VillageSheet(s["town"], s["village"], vid, s["values"], s["imported"]) for vid, s in grouped.items()]
 
 
+def _roster_place(store: Store, person: Person) -> tuple[str, str] | None | bool:
+    """The village the coordinator's roster puts this account in: (town, village) for an account bound by its
+    invite; False when a roster exists but this account is not on it; None when no roster was imported."""
+    if "roster" not in store.db.table_names():
+        return None
+    bound = store.db.execute("select town, village from roster where person_id = ?", [person.id]).fetchone()
+    if bound:
+        return bound[0], bound[1]
+    return False if store.db.execute("select 1 from roster limit 1").fetchone() else None
+
+
 def needs_invite(store: Store, person: Person) -> bool:
-    """True when the person's registered village has people on the coordinator's roster but this account is not
-    bound to any of them (it registered without an invite code): anyone can type a village name at /start, so a
-    rostered village's figures go only to accounts the coordinator invited."""
-    if not person.village or "roster" not in store.db.table_names():
-        return False
-    if store.db.execute("select 1 from roster where person_id = ?", [person.id]).fetchone():
-        return False
-    rows = store.db.execute("select town, village from roster").fetchall()
-    mine = (place_key(person.town or "", "town"), place_key(person.village, "village"))
-    return any((place_key(t or "", "town"), place_key(v or "", "village")) == mine for t, v in rows)
+    """True when a roster was imported and this account is not bound to a row of it. Anyone can type a village
+    at /start, so once the coordinators keep a roster, village figures go only to accounts they invited."""
+    return _roster_place(store, person) is False
+
+
+def own_village(store: Store, person: Person) -> tuple[str, str] | None:
+    """The (town, village) whose sheet this person may read: the roster row an invited account is bound to
+    (re-registering elsewhere changes nothing), else — while no roster exists — the registered one; None when
+    neither applies."""
+    place = _roster_place(store, person)
+    if isinstance(place, tuple):
+        return place
+    if place is False or not person.registered or not person.town or not person.village:
+        return None
+    return person.town, person.village
 
 
 def sheet_of(store: Store, person: Person) -> VillageSheet | None:
-    """Return the sheet of the person's own registered town and village, or None (not registered, not invited
-    although the village is on the roster — see :func:`needs_invite` — or no sheet).
+    """Return the sheet of the person's own village (see :func:`own_village`: the roster row for an invited account,
+    the registration while no roster exists), or None (no such village, not invited although a roster exists, or no
+    sheet).
 
     The query is filtered by the person's own town and village: nothing of another village is read.
     """
-    if not person.registered or not person.town or not person.village or needs_invite(store, person):
+    place = own_village(store, person)
+    if place is None:
         return None
-    town, village = place_key(person.town, "town"), place_key(person.village, "village")
+    town, village = place_key(place[0], "town"), place_key(place[1], "village")
     rows = store.db.query(_SHEET_SQL.format(where="town_key = ? and village_key = ?"), [town, village])
     found = _sheets_from(rows)
     return found[0] if found else None
@@ -1148,7 +1166,7 @@ class VillageCommand:
 
     def _own(self, person: Person, sheet: VillageSheet | None) -> Reply:
         if sheet is None and needs_invite(self.source.store, person):
-            return Reply(f"{person.town}{person.village}的人员在协调员的名册上。村情涉及农户信息，"
+            return Reply("村情涉及农户信息，只给协调员名册上的人看。"
                          "请用协调员发给您的邀请链接（/start 加邀请码）登记后再查看。")
         if sheet is None:
             return Reply(f"还没有导入{person.town}{person.village}的村情表，请联系镇里的协调员导入。"
