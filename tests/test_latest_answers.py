@@ -10,7 +10,7 @@ import pytest
 
 from bot.core import reports, roster, store as store_module
 from bot.core.readiness import ReadinessRule
-from bot.core.reports import Scope, build_report
+from bot.core.reports import Scope, build_report, role_questions
 from bot.core.store import Store
 
 ROSTER = "姓名,角色,镇,村\n甲一,村党组织书记,甲镇,一村\n甲二,帮扶联系人,甲镇,一村\n乙一,村党组织书记,乙镇,二村\n"
@@ -94,7 +94,7 @@ def test_reports_count_the_latest_attempt_of_role_questions_only(store, kb, tmp_
             session = store.start_session(person.id, picked)
             for _ in picked:
                 session = store.record_answer(session, "x", rng.random() < 0.6)
-        mine = {q.id for q in kb.questions if person.role in q.roles}
+        mine = set(role_questions(kb)[person.role])   # the role's curriculum, as /practice serves it
         log = {qid: c for (pid, qid), (_, c) in from_log(store).items() if pid == person.id and qid in mine}
         expected[name] = (len(log), sum(log.values()))
     rule = ReadinessRule(visit_date=datetime.now(timezone.utc).date() + timedelta(days=5), min_answered=5)
@@ -132,15 +132,13 @@ def progress_from_log(store: Store) -> dict[int, tuple[str | None, int, int]]:
     return out
 
 
-class FakeKB:
-    """Just what sync_role_questions reads: questions with an id and roles."""
-
-    def __init__(self, mapping: dict[str, list[str]]):
-        from types import SimpleNamespace
-
-        from bot.core.roles import Role
-
-        self.questions = [SimpleNamespace(id=q, roles=[Role(r) for r in roles]) for q, roles in mapping.items()]
+def by_role(mapping: dict[str, list[str]]) -> dict[str, list[str]]:
+    """{question id: its roles} turned into {role: question ids}, as sync_role_questions takes it."""
+    out: dict[str, list[str]] = {}
+    for qid, roles in mapping.items():
+        for role in roles:
+            out.setdefault(role, []).append(qid)
+    return out
 
 
 BANK = {f"q.{n}": roles for n, roles in enumerate(
@@ -150,7 +148,7 @@ BANK = {f"q.{n}": roles for n, roles in enumerate(
 
 def test_person_progress_stays_equal_to_the_answer_log(store):
     rng = random.Random(11)
-    assert reports.sync_role_questions(store, FakeKB(BANK)) == {
+    assert reports.sync_role_questions(store, by_role=by_role(BANK)) == {
         "village_secretary": 4, "household_contact": 3, "village_doctor": 2}
     keys = [f"cli:{n}" for n in range(6)]
     roles = ["village_secretary", "household_contact", "village_doctor", None]
@@ -179,7 +177,7 @@ def test_person_progress_stays_equal_to_the_answer_log(store):
     # The quiz bank changes: every row is rebuilt from the log.
     changed = {**BANK, "q.3": ["village_doctor"], "q.9": ["village_secretary"]}
     del changed["q.0"]
-    reports.sync_role_questions(store, FakeKB(changed))
+    reports.sync_role_questions(store, by_role=by_role(changed))
     assert progress(store) == progress_from_log(store)
 
 

@@ -187,23 +187,30 @@ def _iso(moment: datetime) -> str:
 
 
 def role_questions(kb: KnowledgeBase) -> dict[str, list[str]]:
-    """Return {role value: ids of the quiz questions listing that role}."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for q in kb.questions:
-        for role in q.roles:
-            out[role.value].append(q.id)
-    return out
+    """Return {role value: ids of the questions in that role's curriculum} — the same questions ``/practice``
+    serves (curated and made from facts; see :class:`bot.core.practice.Curriculum`), so what a person practises is
+    what readiness counts."""
+    from .generate import questions_from_facts
+    from .practice import Curriculum
+
+    bank = {q.id: q for q in [*kb.questions, *questions_from_facts(kb)]}
+    curriculum = Curriculum(kb, bank)
+    return {role.value: curriculum.questions(role) for role in Role}
 
 
-def sync_role_questions(store: Store, kb: KnowledgeBase) -> dict[str, int]:
-    """Make the database's ``role_questions`` table hold the knowledge base's (role, quiz question) pairs; when it
-    changes, rebuild every ``person_progress`` row from ``latest_answers`` in the same transaction (about 0.3 s
-    for 1 000 000 answers; it happens once after the quiz bank changes).
+def sync_role_questions(store: Store, kb: KnowledgeBase | None = None,
+                        by_role: dict[str, list[str]] | None = None) -> dict[str, int]:
+    """Make the database's ``role_questions`` table hold the (role, question) pairs of ``by_role`` (default:
+    :func:`role_questions` of ``kb``); when it changes, rebuild every ``person_progress`` row from
+    ``latest_answers`` in the same transaction (about 0.3 s for 1 000 000 answers; it happens once after the
+    question bank changes).
 
     Returns:
         {role value: how many quiz questions the role has}.
     """
-    by_role = role_questions(kb)
+    if by_role is None:
+        assert kb is not None, "give kb or by_role"
+        by_role = role_questions(kb)
     wanted = {(r, q) for r, ids in by_role.items() for q in ids}
     if set(store.db.execute("select role, question_id from role_questions").fetchall()) != wanted:
         conn = store.db.conn
