@@ -172,3 +172,13 @@ def test_per_person_questions_reach_only_their_people(kb, store, dialog):
     assert "椰林村有多少户" in dialog._ask(session).text
     reply = mine.say("320")[0].text
     assert "回答正确" in reply and "来源：椰林村村情表（导入）" in reply
+
+
+@pytest.mark.parametrize("answer, typed, ok", [
+    ("分值50分", "50分", True), ("分值50分", "50", True), ("10月28日", "2021年10月28日", True),
+    ("0.5%", "0.50%", True), ("30种", "三十", True), ("250分", "二百五十", True), ("90%以上", "90%", True),
+    ("低于0.5%", "超过0.5%", False), ("低于0.5%", "不低于0.5%", False), ("90%以上", "90%以下", False),
+    ("王秀珍", "王", False), ("每月研究或部署推进", "每", False), ("10月28日", "10月29日", False),
+])
+def test_fillin_figures_directions_and_names(answer, typed, ok):
+    assert fillin_correct(fillin(answer), typed) is ok

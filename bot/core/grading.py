@@ -12,36 +12,65 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from .models import InterviewQuestion, KeyPoint, QuizQuestion
-from .text import normalise, syllable, tokens
+from .text import cn_to_number, normalise, syllable, tokens
 
 _RE_NOISE = re.compile(r"[^\u4e00-\u9fff0-9a-z.%]+")
-# Words around a figure that do not change it: "75%以上" answers "75%", "10月底前" answers "10月底".
-_RE_QUALIFIER = re.compile(r"(以上|以下|之前|前|左右|大约|约|是|为|要|达到|不低于|低于|超过)")
+# Words around a figure that do not change it: "75%以上" answers "75%", "10月底前" answers "10月底". Words of
+# direction (以上, 低于 …) are compared separately: "超过0.5%" does not answer "低于0.5%".
+_RE_QUALIFIER = re.compile(r"(之前|前|左右|大约|约|是|为|要|达到)")
+_RE_DIRECTION = re.compile(r"不低于|不超过|不高于|以上|以下|低于|超过|高于|至少|最多")
 _NUMBERS = re.compile(r"\d+(?:\.\d+)?")
+_RE_CN_ONLY = re.compile(r"^[零〇一二两三四五六七八九十百千万点]+$")
+_RE_YEAR = re.compile(r"^\d{4}年")
 
 #: A key point counts as covered when its pinyin scores at least this (0–100) against the answer.
 KEY_POINT_FUZZY = 88
 
 
-def _canon(text: str) -> str:
-    return _RE_QUALIFIER.sub("", _RE_NOISE.sub("", normalise(text)))
+def _canon(text: str) -> tuple[str, set[str]]:
+    """Return (the text without noise, qualifiers or direction words; its direction words)."""
+    plain = _RE_NOISE.sub("", normalise(text))
+    if _RE_CN_ONLY.match(plain):
+        plain = cn_to_number(plain)   # 三十 for 30种, 二百五十 for 250分
+    directions = set(_RE_DIRECTION.findall(plain))
+    return _RE_QUALIFIER.sub("", _RE_DIRECTION.sub("", plain)), directions
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(n) for n in _NUMBERS.findall(text)]
 
 
 def fillin_correct(question: QuizQuestion, typed: str) -> bool:
     """Return True when ``typed`` gives the fill-in question's answer (or one of its ``accept`` forms).
 
-    Units may be left out (``4000`` for ``4000元``, ``75`` for ``75%``) and qualifiers like 以上/前 are ignored;
-    the number itself must match exactly.
+    The figure must match as a number (0.50% = 0.5%); its unit or noun may be left out (``4000`` for ``4000元``,
+    ``4个`` for ``4个脱贫村``), and so may words before it (``50分`` for ``分值50分``) and a year before a date
+    (``2021年10月28日`` for ``10月28日``). Qualifiers like 前 are ignored, but a direction word typed (以上, 低于 …)
+    must be the answer's own. An answer without figures must be typed whole.
     """
-    got = _canon(typed)
+    got, got_dir = _canon(typed)
     if not got:
         return False
     for form in (question.answer_text, *question.accept):
-        want = _canon(form)
-        # The figure without its unit or noun counts: "4" or "4个" for "4个脱贫村", "0.5" for "0.5%".
-        if got == want or (want.startswith(got) and _NUMBERS.findall(got) == _NUMBERS.findall(want)):
+        want, want_dir = _canon(form)
+        if got_dir - want_dir:
+            continue
+        if got == want:
+            return True
+        numbers = _numbers(want)
+        if not numbers:
+            continue
+        core = want[_NUMBERS.search(want).start():]              # 分值50分 → 50分
+        typed_core = _RE_YEAR.sub("", got) if not _RE_YEAR.match(want) else got
+        if _numbers(typed_core) == numbers and (core.startswith(typed_core) or _numbers_only_prefix(typed_core, core)):
             return True
     return False
+
+
+def _numbers_only_prefix(typed: str, want: str) -> bool:
+    """True when ``typed`` equals ``want`` up to where ``typed`` ends, numbers compared by value (0.50 = 0.5)."""
+    return _NUMBERS.sub(lambda m: f"{float(m.group()):g}", want).startswith(
+        _NUMBERS.sub(lambda m: f"{float(m.group()):g}", typed))
 
 
 def _sounds(text: str) -> str:
