@@ -1,5 +1,6 @@
 """Practice by role: curricula, spaced repetition with fsrs, fill-in and multiple choice, mock interviews."""
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -182,3 +183,46 @@ def test_per_person_questions_reach_only_their_people(kb, store, dialog):
 ])
 def test_fillin_figures_directions_and_names(answer, typed, ok):
     assert fillin_correct(fillin(answer), typed) is ok
+
+
+def test_a_figure_typed_on_figure_options_is_that_figure(chat, store, dialog):
+    def lead(text):
+        return re.match(r"\d+(?:\.\d+)?", text).group()
+
+    question = next(q for q in dialog.quiz.bank.values() if q.type is QuestionType.single
+                    and all(o[0].isdigit() for o in q.options) and len({lead(o) for o in q.options}) == len(q.options)
+                    and int(float(lead(q.answer))) > len(q.options))   # not also an option number
+    store.start_session(store.person("cli:tester").id, [question.id])
+    figure = lead(question.answer)
+    assert "回答正确" in chat.say(figure)[0].text
+
+
+def test_a_question_typed_during_a_fill_in_is_answered_not_scored(chat, store, dialog):
+    question = next(q for q in dialog.quiz.bank.values() if q.type is QuestionType.fillin
+                    and any(c.isdigit() for c in q.answer_text))
+    store.start_session(store.person("cli:tester").id, [question.id])
+    replies = chat.say("小额信贷逾期率要求多少？")
+    assert "0.5%" in replies[0].text and "填空" in replies[-1].text
+    assert store.db["quiz_answers"].count == 0
+
+
+def test_a_slip_is_not_sent_to_the_knowledge_base(chat, store, dialog):
+    question = next(q for q in dialog.quiz.bank.values() if q.type is QuestionType.single and len(q.options) == 4)
+    store.start_session(store.person("cli:tester").id, [question.id])
+    assert "没有这个选项" in chat.say("7")[0].text
+    assert store.db["asked_questions"].count == 0 and store.db["quiz_answers"].count == 0
+
+
+def test_practice_during_an_unfinished_registration_abandons_it(chat, store):
+    chat.say("/start")
+    chat.say("王小明")
+    replies = chat.say("/practice")
+    assert "登记没有完成，已退出" in replies[0].text
+    assert store.get_state(store.person("cli:tester").id) == {}
+
+
+def test_roles_by_the_words_cadres_use(chat, store):
+    chat.say("/start")
+    chat.say("王小明")
+    assert "请输入您所在的镇" in chat.say("村支书")[0].text
+    assert store.get_state(store.person("cli:tester").id)["role"] == "village_secretary"

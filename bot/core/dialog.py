@@ -8,6 +8,7 @@ the bot loses nothing.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -46,6 +47,18 @@ def _clean(text: str) -> str:
     """Drop control, format (zero-width) and undecodable characters (keeping line breaks) and surrounding blanks."""
     text = text.encode("utf-8", "replace").decode("utf-8")   # lone surrogates from undecodable input bytes
     return "".join(c for c in text if c == "\n" or unicodedata.category(c) not in ("Cc", "Cf", "Cs")).strip()
+
+
+_QUESTION_WORDS = re.compile(r"[？?]|多少|什么|怎么|哪|吗|呢|谁|几")
+
+
+def _looks_like_a_question(text: str, question: QuizQuestion) -> bool:
+    """During a fill-in, is ``text`` a policy question rather than an answer? Only when the expected answer has a
+    figure and the text has none, and reads as a question (多少, 什么, ？ …)."""
+    wants_figure = any(c.isdigit() for c in question.answer_text)
+    has_figure = any(c.isdigit() for c in unicodedata.normalize("NFKC", text)) or \
+        any(c in "零一二两三四五六七八九十百千万" for c in text)
+    return wants_figure and not has_figure and bool(_QUESTION_WORDS.search(text))
 
 
 class Dialog:
@@ -120,8 +133,12 @@ class Dialog:
             return None
         if question.type is QuestionType.multiple and text in ("提交", "确定", "好了"):
             return self._toggle(person, session, SUBMIT, len(question.choices))
+        if question.type is QuestionType.fillin and _looks_like_a_question(text, question):
+            return None   # answered as a question, and the fill-in is shown again
         judged = self.quiz.judge(question, self.quiz.options(session, question), typed=text)
         if judged is None:
+            if len(text) <= 3 and text.isascii():   # 5, AB, x: a slip, not a question for the knowledge base
+                return [Reply("没有这个选项，请重新选择。"), self._ask(session)]
             return None
         return self._record(person, session, *judged)
 
@@ -145,8 +162,8 @@ class Dialog:
         if session:
             self.store.cancel_session(session.id)
             what = "模拟访谈" if session.mode == "interview" else "练习"
-            return [Reply(f"已结束本次{what}（已作答 {session.position} 题，都已记录）。"
-                          "随时发送 /practice、/interview 或 /quiz 再练。")]
+            done = f"已作答 {session.position} 题，都已记录" if session.position else "还没有作答"
+            return [Reply(f"已结束本次{what}（{done}）。随时发送 /practice、/interview 或 /quiz 再练。")]
         if had_state:
             return [Reply("已取消登记。可以直接提问，或发送 /start 重新登记。")]
         return [Reply("现在没有进行中的登记或练习。可以直接提问，或发送 /quiz 做练习。")]
@@ -163,10 +180,18 @@ class Dialog:
         previous = self.store.open_session(person.id)
         ids = self.quiz.pick(person, count)
         session = self.store.start_session(person.id, ids)
-        restarted = (f"上一组练习已结束（答对 {previous.correct}/{previous.position} 题，已记录）。"
-                     if previous else "")
+        restarted = self._leave_registration(person) + (
+            f"上一组练习已结束（答对 {previous.correct}/{previous.position} 题，已记录）。" if previous else "")
         intro = Reply(f"{restarted}开始练习，共 {len(ids)} 题。点选项或输入字母作答，发送 /cancel 随时结束。")
         return [intro, self._ask(session)]
+
+    def _leave_registration(self, person: Person) -> str:
+        """Starting a quiz, practice or interview abandons an unfinished /start; return a note saying so, or ""."""
+        state = self.store.get_state(person.id)
+        if not state.get("step"):
+            return ""
+        self.store.set_state(person.id, {k: v for k, v in state.items() if k not in ("step", "name", "role", "town")})
+        return "（登记没有完成，已退出；需要时再发送 /start。）"
 
     def _practice(self, person: Person, arg: str) -> list[Reply]:
         role = Role(person.role) if person.role else None
@@ -178,7 +203,7 @@ class Dialog:
         cards = self.practice.cards(person.id)
         due = sum(1 for q in ids if q in cards)
         whose = f"{role.label}必须掌握的内容" if role else "全部内容（发送 /start 登记角色后按角色出题）"
-        restarted = "上一组已结束并记录。" if previous else ""
+        restarted = self._leave_registration(person) + ("上一组已结束并记录。" if previous else "")
         intro = Reply(f"{restarted}练习：{whose}。本组 {len(ids)} 题（其中 {due} 道是到期复习或以前答错的）。"
                       "答错的题会更快再出现，答对的间隔越来越长。发送 /cancel 随时结束。")
         return [intro, self._ask(session)]
@@ -189,9 +214,11 @@ class Dialog:
         ids = self.interviewer.pick(person)
         if not ids:
             return [Reply("还没有为您的角色准备模拟访谈题。可以先发送 /practice 练习。")]
+        previous = self.store.open_session(person.id)
         self.store.start_session(person.id, ids, mode="interview")
         session = self.store.open_session(person.id)
-        intro = Reply(f"模拟访谈开始：我扮演评估组，按“{Role(person.role).label}”的访谈要求问您 {len(ids)} 个问题。"
+        ended = self._leave_registration(person) + ("上一组练习已结束并记录。" if previous else "")
+        intro = Reply(f"{ended}模拟访谈开始：我扮演评估组，按“{Role(person.role).label}”的访谈要求问您 {len(ids)} 个问题。"
                       "每题直接输入回答，我按要点打分并告诉您漏了什么。发送 /cancel 随时结束。")
         return [intro, self._ask(session)]
 
@@ -296,6 +323,10 @@ class Dialog:
         exact = [r for r in Role if text == r.value or text == r.label]
         if exact:
             return exact[0]
+        from .roster import role_from_text   # the words cadres use for roles (村支书, 帮扶干部 …), as in the roster
+        known = role_from_text(text)
+        if known is not None:
+            return known
         partial = [r for r in Role if len(text) >= 2 and text in r.label]
         return partial[0] if len(partial) == 1 else None
 

@@ -7,6 +7,7 @@ on an old message, or a second tap, be recognised and answered clearly instead o
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
@@ -207,12 +208,18 @@ _TRUE_FALSE_WORDS = {"对": "正确", "错": "错误", "√": "正确", "×": "�
 
 
 def _letters(typed: str, options: list[str], several: bool) -> list[int] | None:
-    """Read typed text as option indices: letters (``B``, ``A C D``, ``acd``), an option's text, its number
-    (``2``, for one answer), or 对/错."""
+    """Read typed text as option indices: letters (``B``, ``A C D``, ``acd``), an option's text, the figure an
+    option starts with (``98`` for ``98人``), the option's number (``2``, for one answer), or 对/错."""
     word = unicodedata.normalize("NFKC", typed).strip().upper().rstrip("。.")
     word = _TRUE_FALSE_WORDS.get(word, word)
     if word in options:
         return [options.index(word)]
+    # A figure typed on options that are figures means that figure, not an option number: "2" for "2户".
+    figure = re.fullmatch(r"\d+(?:\.\d+)?", word)
+    if figure and not several:
+        same = [i for i, o in enumerate(options) if re.match(rf"{re.escape(word)}(?!\d|\.\d)", o)]
+        if len(same) == 1:   # 11 on "11月1日" and "11月20日" is no answer: fall through to option numbers
+            return same
     letters = [c for c in word if c not in " ,，、"]
     if word.isascii() and word.isdigit() and len(word) <= 2 and 1 <= int(word) <= len(options) and not several:
         return [int(word) - 1]   # the option's number as shown in the terminal ([1], [2] …)
