@@ -278,6 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
-    if args.command is None:
-        return cmd_serve(args) if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip() else cmd_chat(args)
-    return args.func(args)
+    try:
+        if args.command is None:
+            return cmd_serve(args) if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip() else cmd_chat(args)
+        return args.func(args)
+    except BrokenPipeError:   # `python -m bot ask … | head`: the reader left; nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

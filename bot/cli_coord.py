@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .core.yamlfile import DataFileError
@@ -105,6 +105,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _iso_date(text: str) -> str:
+    """argparse type: a YYYY-MM-DD date, kept as text; a clear usage error otherwise."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date like 2021-10-22: {text!r}") from None
+    return text
+
+
 def add_parsers(sub: "argparse._SubParsersAction") -> None:
     """Add the ``roster`` and ``report`` subcommands to ``python -m bot``'s subparsers."""
     s = sub.add_parser("roster", help="import the roster, write a template, print invite links")
@@ -129,5 +138,5 @@ def add_parsers(sub: "argparse._SubParsersAction") -> None:
                         "csv: summary|people|unprepared|unanswered (default people)")
     s.add_argument("--out", metavar="FILE", help="write here instead of standard output (xlsx: default report-SCOPE.xlsx)")
     s.add_argument("--readiness", metavar="FILE", help="readiness rule (default: $SHUXI_READINESS or config/readiness.yaml)")
-    s.add_argument("--today", metavar="DATE", help="report as of this date (YYYY-MM-DD), for the countdown and windows")
+    s.add_argument("--today", metavar="DATE", type=_iso_date, help="report as of this date (YYYY-MM-DD), for the countdown and windows")
     s.set_defaults(func=cmd_report)

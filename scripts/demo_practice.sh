@@ -14,5 +14,5 @@ echo "=== (the bot restarts) 王小明 answers the next question of the same pra
 printf '1\n' | bot wang
 echo "=== 帮扶联系人 李小红: her own curriculum"
 printf '/start\n李小红\n8\n嘉积镇\n椰林村\n/practice\n' | bot li
-echo "=== 王小明: a mock interview, one partial answer"
+echo "=== 王小明: a mock interview, one short answer (graded; the points it misses are listed)"
 printf '/cancel\n/interview\n要安排帮扶联系人，落实帮扶措施\n/cancel\n/me\n' | bot wang
