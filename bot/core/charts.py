@@ -78,7 +78,7 @@ def readiness_chart(report: Report) -> Chart:
     else:
         prop = font_manager.FontProperties()
         label = _pinyin
-        note = "服务器上没有中文字体，图中名称以拼音显示（安装 fonts-noto-cjk 或设置 SHUXI_CJK_FONT 后显示中文）。"
+        note = "服务器上没有中文字体，图中名称以拼音显示（安装 fonts-wqy-microhei 或 fonts-noto-cjk，或设置 SHUXI_CJK_FONT 后显示中文）。"
     legend = [label("合格"), label("已开始未合格"), label("未开始")]
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.45 * len(names) + 1.5)), dpi=110)
     try:
@@ -91,11 +91,13 @@ def readiness_chart(report: Report) -> Chart:
         ax.set_yticks(y)
         ax.set_yticklabels([label(n) for n in names], fontproperties=prop)
         where = "各镇" if by_town else "各村/单位"
-        ax.set_title(label(f"{report.scope.label}{where}备考情况（{report.today.isoformat()}）"), fontproperties=prop)
+        ax.set_title(label(f"{report.scope.label}{where}备考情况（{report.today.isoformat()}）"), fontproperties=prop,
+                     pad=30)
         ax.set_xlabel(label("人数"), fontproperties=prop)
         ax.xaxis.get_major_locator().set_params(integer=True)
         if names:
-            ax.legend(prop=prop, loc="lower right")
+            # Above the plot, in one row: inside it would cover the longest bars.
+            ax.legend(prop=prop, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
         else:
             ax.text(0.5, 0.5, label("本范围内没有人员"), ha="center", va="center", transform=ax.transAxes,
                     fontproperties=prop)
