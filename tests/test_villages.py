@@ -549,3 +549,10 @@ def test_readiness_counts_village_facts_as_must_know(source, dialog, store, kb):
         question = dialog.quiz.question(qid)
         store.record_answer(store.session(session.id), question.answer_text, True)
     assert village_check().ok is True
+
+
+def test_an_impossible_figure_is_refused():
+    field = next(f for f in FIELDS.fields if f.type.value == "count")
+    with pytest.raises(ValueError, match="太大了"):
+        villages.parse_cell(field, "99999999999999999999")
+    assert villages.parse_cell(field, "320") == "320"

@@ -60,6 +60,7 @@ ENTRY = "village.card"
 LOCAL_TZ = timezone(timedelta(hours=8))
 MAX_NAME_CHARS = 30      # 镇 and 村 cells
 MAX_TEXT_CHARS = 60      # a text cell, or one item of a list cell
+MAX_FIGURE = 10_000_000   # no village count or amount (户, 人, 元, 万元) reaches ten million: a typo
 MAX_LIST_ITEMS = 12
 PLACEHOLDERS = ("village", "town", "label", "unit")
 TOWN_HEADERS = ("镇", "乡镇", "镇名", "所在镇")
@@ -359,6 +360,8 @@ def parse_cell(f: VillageField, raw: str) -> str:
     value = found[0].in_unit(f.unit or "")
     if value is None:
         raise ValueError(f"“{raw.strip()}”的单位不对（这一列的单位是{f.unit}）")
+    if value > MAX_FIGURE:
+        raise ValueError(f"“{raw.strip()}”太大了，一个村的数字不会超过{MAX_FIGURE:,}，请检查是否多打了零")
     if f.type is FieldType.count:
         if value != value.to_integral_value():
             raise ValueError(f"“{raw.strip()}”不是整数（{f.unit}数要填整数）")
