@@ -226,3 +226,12 @@ def test_roles_by_the_words_cadres_use(chat, store):
     chat.say("王小明")
     assert "请输入您所在的镇" in chat.say("村支书")[0].text
     assert store.get_state(store.person("cli:tester").id)["role"] == "village_secretary"
+
+
+def test_reciting_everything_is_not_a_full_score(kb):
+    q = kb.interview[0]
+    full = "；".join(p.point for p in q.key_points)
+    assert grade_interview(q, full).score == 100 and not grade_interview(q, full).too_long
+    pasted = full + "。" + "；".join(p.point for other in kb.interview for p in other.key_points)
+    grade = grade_interview(q, pasted)
+    assert grade.too_long and grade.score == 60

@@ -229,6 +229,8 @@ class Dialog:
             return [Reply("这道题已经答过了。")]
         grade, updated = result
         lines = [f"本题得分：{grade.score:.0f} 分（答到 {len(grade.covered)}/{len(question.key_points)} 个要点）"]
+        if grade.too_long:
+            lines.append("回答太长了：访谈时要简明扼要、答到要点，超长的回答本题最多 60 分。")
         lines += [f"✅ {p.point}" for p in grade.covered]
         lines += [f"❌ 漏了：{p.point}" for p in grade.missed]
         if grade.missed:

@@ -95,19 +95,34 @@ def point_covered(point: KeyPoint, answer: str) -> bool:
 
 @dataclass(frozen=True)
 class InterviewGrade:
-    """The grade of one interview answer: ``covered`` and ``missed`` key points, ``score`` in 0–100."""
+    """The grade of one interview answer: ``covered`` and ``missed`` key points, ``score`` in 0–100, and
+    ``too_long`` when the answer ran far past what the question needs (then the score is at most
+    :data:`TOO_LONG_CAP`: reciting everything one knows is not answering the assessor)."""
 
     covered: list[KeyPoint]
     missed: list[KeyPoint]
+    too_long: bool = False
 
     @property
     def score(self) -> float:
         total = len(self.covered) + len(self.missed)
-        return round(100 * len(self.covered) / total, 1) if total else 0.0
+        score = round(100 * len(self.covered) / total, 1) if total else 0.0
+        return min(score, TOO_LONG_CAP) if self.too_long else score
+
+
+#: An answer longer than this many times the model answer (and over :data:`LONG_ANSWER_CHARS`) is too long.
+TOO_LONG_FACTOR = 4
+LONG_ANSWER_CHARS = 300
+TOO_LONG_CAP = 60.0
+
+
+def too_long(answer: str, model_answer: str) -> bool:
+    """True when ``answer`` is far longer than the question needs (see :class:`InterviewGrade`)."""
+    return len(answer) > max(LONG_ANSWER_CHARS, TOO_LONG_FACTOR * len(model_answer))
 
 
 def grade_interview(question: InterviewQuestion, answer: str) -> InterviewGrade:
     """Grade a free-text interview ``answer`` by the key points of ``question`` it covers."""
     covered = [p for p in question.key_points if point_covered(p, answer)]
     missed = [p for p in question.key_points if p not in covered]
-    return InterviewGrade(covered, missed)
+    return InterviewGrade(covered, missed, too_long(answer, question.model_answer))

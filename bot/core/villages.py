@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterable, Iterator
 from pydantic import Field, StrictFloat, StrictInt, StringConstraints, model_validator
 from pydantic import Strict as StrictType
 
-from .grading import InterviewGrade, point_covered
+from .grading import InterviewGrade, point_covered, too_long
 from .knowledge import PROJECT_ROOT
 from .messages import Reply
 from .models import InterviewQuestion, KeyPoint, NonEmpty, QuestionType, QuizQuestion, Strict
@@ -1068,7 +1068,8 @@ class VillageFacts:
             return None
         targets = built[1]
         covered = [t.point for t in targets if _covered(t, answer)]
-        return InterviewGrade(covered, [t.point for t in targets if t.point not in covered])
+        return InterviewGrade(covered, [t.point for t in targets if t.point not in covered],
+                              too_long(answer, question.model_answer))
 
     # --- must-know ids and the card
     def must_know(self, person: Person) -> list[str]:
