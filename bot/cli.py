@@ -23,7 +23,7 @@ import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .core import knowledge
 from .core.answers import Answerer
@@ -43,17 +43,21 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
     return kroot, qroot
 
 
+def exit_broken(what: str, exc: DataFileError) -> NoReturn:
+    """Print every problem of a broken data file (file, line, field) to stderr and exit with status 2."""
+    print(f"The {what} is broken ({len(exc.errors)} problem(s)); fix these and start again:", file=sys.stderr)
+    for err in exc.errors:
+        print(f"  {err}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def load_kb(args: argparse.Namespace) -> KnowledgeBase:
     """Load the knowledge base named by args/environment. Exits with status 2 and the validator's message if broken."""
     kroot, qroot = _paths(args)
     try:
         return knowledge.load(kroot, qroot, os.environ.get("SHUXI_ASSESSMENT"))
     except DataFileError as exc:
-        print(f"The knowledge base is broken ({len(exc.errors)} problem(s)); fix these and start again:",
-              file=sys.stderr)
-        for err in exc.errors:
-            print(f"  {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+        exit_broken("knowledge base", exc)
 
 
 def open_store(args: argparse.Namespace) -> Store:

@@ -37,11 +37,9 @@ def load_fields_or_exit(args: argparse.Namespace) -> "VillageFields":
     try:
         return load_fields(fields_path(args))
     except DataFileError as exc:
-        print(f"The village field list is broken ({len(exc.errors)} problem(s)); fix these and start again:",
-              file=sys.stderr)
-        for err in exc.errors:
-            print(f"  {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+        from .cli import exit_broken
+
+        exit_broken("village field list", exc)
 
 
 def cmd_villages_import(args: argparse.Namespace) -> int:
