@@ -26,9 +26,9 @@ printf '/start\n王小明\n5\n嘉积镇\n椰林村\n/village\n/practice\n' | bot
 current() {
   $py - "$db" "$1" <<'PY'
 import random, sys
-from bot.core.models import QuestionType
-from bot.core.store import Store
-from bot.core.villages import VillageFacts
+from bot.kernel.models import QuestionType
+from bot.kernel.store import Store
+from bot.villages.facts import VillageFacts
 store = Store(sys.argv[1])
 session = store.open_session(store.person(sys.argv[2]).id)
 question = VillageFacts(store).question(session.question_ids[session.position])

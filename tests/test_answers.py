@@ -3,9 +3,9 @@ filler; and honest abstention. Wording here is our own, not the evaluation sets'
 
 import pytest
 
-from bot.core.answers import Answerer
-from bot.core.matcher import Matcher, Verdict
-from bot.core.text import cn_to_number, normalise
+from bot.qa.answers import Answerer
+from bot.qa.matcher import Matcher, Verdict
+from bot.kernel.text import cn_to_number, normalise
 
 
 @pytest.fixture(scope="module")

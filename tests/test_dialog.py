@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.core.dialog import Dialog
-from bot.core.store import Store
+from bot.dialog import Dialog
+from bot.kernel.store import Store
 
 from .conftest import Chat
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.models import CurriculumFile, InterviewFile, KnowledgeFile, QuizFile
-from bot.core.yamlfile import load_model
+from bot.kernel.models import CurriculumFile, InterviewFile, KnowledgeFile, QuizFile
+from bot.kernel.yamlfile import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 # Entry files of every assessment folder (a folder with assessment.yaml); knowledge/villages/ has its own schema.

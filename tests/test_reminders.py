@@ -15,13 +15,15 @@ from telegram.error import BadRequest, TimedOut
 
 from bot.adapters.telegram import Outgoing, build_application, send_due_reminders, send_many
 from bot.cli import build_parser, main, make_dialog
-from bot.core import reminders, reports, roster
-from bot.core.dialog import Dialog
-from bot.core.readiness import ReadinessRule
-from bot.core.reminders import QuietHours, ReminderConfig, Reminders, load_config
-from bot.core.reports import Scope, build_report
-from bot.core.store import Store
-from bot.core.yamlfile import DataFileError
+from bot.coordination import reminders
+from bot.coordination import reports
+from bot.coordination import roster
+from bot.dialog import Dialog
+from bot.coordination.readiness import ReadinessRule
+from bot.coordination.reminders import QuietHours, ReminderConfig, Reminders, load_config
+from bot.coordination.reports import Scope, build_report
+from bot.kernel.store import Store
+from bot.kernel.yamlfile import DataFileError
 
 from .conftest import Chat
 from .fake_bot_api import BOT_USER, FakeBotAPI

@@ -17,12 +17,13 @@ from telegram import Update
 
 from bot.adapters.telegram import build_application, split_message, to_html
 from bot.adapters.terminal import run_terminal
-from bot.core import reports, roster
-from bot.core.coordinators import NOT_PERMITTED, install, load_coordinators, parse_env
-from bot.core.messages import Reply
-from bot.core.readiness import ReadinessRule, load_rule
-from bot.core.reports import Scope, build_report
-from bot.core.yamlfile import DataFileError
+from bot.coordination import reports
+from bot.coordination import roster
+from bot.coordination.coordinators import NOT_PERMITTED, install, load_coordinators, parse_env
+from bot.kernel.messages import Reply
+from bot.coordination.readiness import ReadinessRule, load_rule
+from bot.coordination.reports import Scope, build_report
+from bot.kernel.yamlfile import DataFileError
 
 from .conftest import Chat
 from .fake_bot_api import FakeBotAPI

@@ -12,8 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.core import roster
-from bot.core.roster import RosterFileError, import_file, read_roster
+from bot.coordination import roster
+from bot.coordination.roster import RosterFileError, import_file, read_roster
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "roster_sample.csv"

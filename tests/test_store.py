@@ -1,6 +1,6 @@
 """The store: WAL on a file database, migrations recorded once, answers kept across reopening."""
 
-from bot.core.store import MIGRATIONS, Store
+from bot.kernel.store import MIGRATIONS, Store
 
 
 def test_file_database_uses_wal_and_a_busy_timeout(tmp_path):

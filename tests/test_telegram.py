@@ -9,7 +9,7 @@ import pytest
 from telegram import Update
 
 from bot.adapters.telegram import build_application, split_message, to_html
-from bot.core.messages import Reply
+from bot.kernel.messages import Reply
 
 from .fake_bot_api import FakeBotAPI
 
@@ -175,7 +175,7 @@ def test_unknown_poll_answer_gets_a_clear_reply(tg):
 
 def test_every_choice_question_is_checked_against_poll_limits(dialog):
     from bot.adapters.telegram import poll_fits
-    from bot.core.messages import Poll
+    from bot.kernel.messages import Poll
 
     fits = too_big = 0
     for q in dialog.quiz.bank.values():
@@ -193,7 +193,7 @@ def test_every_choice_question_is_checked_against_poll_limits(dialog):
 
 def test_a_question_too_long_for_a_poll_falls_back_to_buttons(tg):
     from bot.adapters.telegram import send_replies
-    from bot.core.messages import Button, Poll
+    from bot.kernel.messages import Button, Poll
 
     long_poll = Poll("问" * 400, ["正确", "错误"], 0, "说明", "q:1:0:")
     reply = Reply("问" * 400, buttons=[[Button("正确", "q:1:0:0")], [Button("错误", "q:1:0:1")]], poll=long_poll)

@@ -14,13 +14,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.core import villages
-from bot.core.models import EntryId, QuestionType
-from bot.core.reports import Scope
-from bot.core.store import Store
-from bot.core.villages import (CellError, VillageFileError, import_file, load_fields, read_village_file,
+from bot.villages import facts as villages
+from bot.kernel.models import EntryId, QuestionType
+from bot.coordination.reports import Scope
+from bot.kernel.store import Store
+from bot.villages.facts import (CellError, VillageFileError, import_file, load_fields, read_village_file,
                                template_header, village_must_know, write_template)
-from bot.core.yamlfile import DataFileError
+from bot.kernel.yamlfile import DataFileError
 
 from .conftest import Chat
 from .test_dialog import register
@@ -508,7 +508,7 @@ def test_read_reports_blank_cells(tmp_path):
 
 def test_a_rostered_village_card_needs_the_invite(source, dialog, store):
     """Anyone can type 椰林村 at /start; once the village is on the roster, only invited accounts see its card."""
-    from bot.core import roster
+    from bot.coordination import roster
 
     roster.import_rows(store, [roster.RosterRow("王小明", "village_secretary", "嘉积镇", "椰林村", None, 2)])
     claimant = Chat(dialog, "tg:1")
@@ -529,8 +529,8 @@ def test_a_rostered_village_card_needs_the_invite(source, dialog, store):
 
 
 def test_readiness_counts_village_facts_as_must_know(source, dialog, store, kb):
-    from bot.core.readiness import load_rule
-    from bot.core.reports import Scope, build_report
+    from bot.coordination.readiness import load_rule
+    from bot.coordination.reports import Scope, build_report
 
     chat = Chat(dialog, "cli:wang")
     person = person_of(chat, store)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import knowledge
-from bot.core.models import KnowledgeFile, QuizFile
-from bot.core.yamlfile import DataFileError, load_model
+from bot.qa import knowledge
+from bot.kernel.models import KnowledgeFile, QuizFile
+from bot.kernel.yamlfile import DataFileError, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -32,10 +32,10 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from ..core import reminders as reminders_core
-from ..core.coordinators import COMMAND_DESCRIPTIONS as COORDINATOR_DESCRIPTIONS
-from ..core.dialog import Dialog
-from ..core.messages import Incoming, Poll, Reply
+from bot.coordination import reminders as reminders_core
+from bot.coordination.coordinators import COMMAND_DESCRIPTIONS as COORDINATOR_DESCRIPTIONS
+from bot.dialog import Dialog
+from bot.kernel.messages import Incoming, Poll, Reply
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ def run_polling(token: str, dialog: Dialog, *, reminders: "reminders_core.Remind
 
 # --- coordination: command menus, daily reminders, sending to many ------------------------------------------------
 # Kept apart from the conversation handlers above. The decisions (who is reminded, the text, the records) are in
-# bot.core.reminders; here they are only scheduled and sent.
+# bot.coordination.reminders; here they are only scheduled and sent.
 
 #: The command menu everyone sees (Telegram's "/" button); coordinators also get COORDINATOR_DESCRIPTIONS.
 PUBLIC_MENU = (
@@ -433,7 +433,7 @@ _REMINDER_STATUS = {"sent": "sent", "unreachable": "unreachable", "failed": "fai
 
 async def send_due_reminders(app: Application, now: datetime | None = None,
                              sleep: Sleep = asyncio.sleep) -> SendSummary:
-    """Send today's reminders that are due (see :meth:`bot.core.reminders.Reminders.due`): each is claimed in
+    """Send today's reminders that are due (see :meth:`bot.coordination.reminders.Reminders.due`): each is claimed in
     the reminder log just before it is sent and its outcome recorded after, so no run sends a day's reminder
     twice. A person who blocked the bot is marked unreachable; a postponed one is released, and another run is
     scheduled ``retry_minutes`` later.

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ..core.dialog import Dialog
-from ..core.knowledge import PROJECT_ROOT
-from ..core.messages import Attachment, Button, Incoming, Reply
+from bot.dialog import Dialog
+from bot.qa.knowledge import PROJECT_ROOT
+from bot.kernel.messages import Attachment, Button, Incoming, Reply
 
 #: Where the terminal saves files the bot sends (an export, a chart); $SHUXI_EXPORTS overrides.
 DEFAULT_EXPORTS = Path(os.environ.get("SHUXI_EXPORTS") or PROJECT_ROOT / "data" / "exports")

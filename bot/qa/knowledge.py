@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .models import (
+from bot.kernel.models import (
     Assessment,
     CurriculumFile,
     Entry,
@@ -33,8 +33,8 @@ from .models import (
     Source,
     Synonyms,
 )
-from .roles import Role
-from .yamlfile import DataError, DataFileError, load_model, load_model_with_lines
+from bot.kernel.roles import Role
+from bot.kernel.yamlfile import DataError, DataFileError, load_model, load_model_with_lines
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_KNOWLEDGE = PROJECT_ROOT / "knowledge"

@@ -1,7 +1,7 @@
 """Questions made from the knowledge base's facts, so every threshold, date and count is drilled.
 
 For each fact of an entry (a percent, amount, score, date or count stated in its answer, see
-:class:`bot.core.models.Fact`) two questions are made from the sentence that states it:
+:class:`bot.kernel.models.Fact`) two questions are made from the sentence that states it:
 
 * a fill-in question: the sentence with the figure blanked (``脱贫人口小额信贷逾期率低于____。``);
 * a single-choice question: the same blank with the figure and three plausible distractors — other figures of
@@ -16,8 +16,8 @@ from __future__ import annotations
 import random
 import re
 
-from .knowledge import KnowledgeBase
-from .models import Entry, Fact, FactKind, QuestionType, QuizQuestion
+from bot.qa.knowledge import KnowledgeBase
+from bot.kernel.models import Entry, Fact, FactKind, QuestionType, QuizQuestion
 
 _SENTENCE_END = re.compile(r"(?<=[。；！？;])")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")

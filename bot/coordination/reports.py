@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Iterator
 
-from .knowledge import KnowledgeBase
-from .readiness import Progress, ReadinessRule, Verdict, evaluate
-from .roles import Role
-from .store import Store
+from bot.qa.knowledge import KnowledgeBase
+from bot.coordination.readiness import Progress, ReadinessRule, Verdict, evaluate
+from bot.kernel.roles import Role
+from bot.kernel.store import Store
 
 #: China Standard Time (no daylight saving): the visit date and "today" are local dates.
 LOCAL_TZ = timezone(timedelta(hours=8))
@@ -188,10 +188,10 @@ def _iso(moment: datetime) -> str:
 
 def role_questions(kb: KnowledgeBase) -> dict[str, list[str]]:
     """Return {role value: ids of the questions in that role's curriculum} — the same questions ``/practice``
-    serves (curated and made from facts; see :class:`bot.core.practice.Curriculum`), so what a person practises is
+    serves (curated and made from facts; see :class:`bot.practice.spaced.Curriculum`), so what a person practises is
     what readiness counts."""
-    from .generate import questions_from_facts
-    from .practice import Curriculum
+    from bot.practice.generate import questions_from_facts
+    from bot.practice.spaced import Curriculum
 
     bank = {q.id: q for q in [*kb.questions, *questions_from_facts(kb)]}
     curriculum = Curriculum(kb, bank)
@@ -287,7 +287,7 @@ def _village_progress(store: Store, scope: Scope) -> dict[int, tuple[int, int]]:
     if "village_facts" not in store.db.table_names() or not store.db.execute(
             "select 1 from village_facts limit 1").fetchone():
         return {}
-    from .villages import VillageFacts, place_key
+    from bot.villages.facts import VillageFacts, place_key
 
     with_sheet = {(t, v) for t, v in store.db.execute("select distinct town_key, village_key from village_facts")}
     facts = VillageFacts(store)

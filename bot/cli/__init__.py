@@ -25,14 +25,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from .core import knowledge
-from .core.answers import Answerer
-from .core.knowledge import KnowledgeBase
-from .core.store import Store
-from .core.yamlfile import DataFileError
+from bot.qa import knowledge
+from bot.qa.answers import Answerer
+from bot.qa.knowledge import KnowledgeBase
+from bot.kernel.store import Store
+from bot.kernel.yamlfile import DataFileError
 
 if TYPE_CHECKING:
-    from .core.dialog import Dialog
+    from bot.dialog import Dialog
 
 DEFAULT_DB = knowledge.PROJECT_ROOT / "data" / "shuxi.db"
 
@@ -79,12 +79,13 @@ def make_dialog(args: argparse.Namespace, services: dict | None = None) -> "Dial
     Args:
         args: the parsed command line.
         services: if given, filled with what channels may schedule or need: ``"coordinators"`` (the
-            :class:`bot.core.coordinators.CoordinatorCommands`) and ``"reminders"`` (the
-            :class:`bot.core.reminders.Reminders` planner).
+            :class:`bot.coordination.coordinators.CoordinatorCommands`) and ``"reminders"`` (the
+            :class:`bot.coordination.reminders.Reminders` planner).
     """
-    from .core import coordinators, reminders
-    from .core.dialog import Dialog
-    from .core.readiness import load_rule
+    from bot.coordination import coordinators
+    from bot.coordination import reminders
+    from bot.dialog import Dialog
+    from bot.coordination.readiness import load_rule
 
     dialog = Dialog(load_kb(args), open_store(args))
     try:
@@ -97,8 +98,8 @@ def make_dialog(args: argparse.Namespace, services: dict | None = None) -> "Dial
               file=sys.stderr)
         raise SystemExit(2) from None
     # [villages] village fact cards: /village, and each person's own village facts in /practice and /interview
-    from .cli_villages import fields_path, load_fields_or_exit
-    from .core import villages
+    from bot.cli.villages import fields_path, load_fields_or_exit
+    from bot.villages import facts as villages
 
     village_source = None
     if fields_path(args).is_file():
@@ -123,7 +124,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     fields = kroot / "villages" / "fields.yaml"   # [villages] the village field list, when the folder has one
     if fields.is_file():
-        from .core.villages import load_fields
+        from bot.villages.facts import load_fields
         try:
             print(f"ok: {len(load_fields(fields).fields)} village fields")
         except DataFileError as exc:
@@ -183,8 +184,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     """Print which indicators, thresholds and roles have questions; exit 1 if any is uncovered."""
-    from .core.coverage import coverage
-    from .core.quiz import QuizMaster
+    from bot.practice.coverage import coverage
+    from bot.practice.quiz import QuizMaster
 
     kb = load_kb(args)
     bank = QuizMaster(kb, Store(":memory:")).bank
@@ -219,7 +220,7 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """Run the dialog in the terminal."""
-    from .adapters.terminal import run_terminal
+    from bot.adapters.terminal import run_terminal
 
     return run_terminal(make_dialog(args), person=getattr(args, "as_person", None) or "me")
 
@@ -230,7 +231,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not token:
         print("TELEGRAM_BOT_TOKEN is not set; use `python -m bot chat` for the terminal.", file=sys.stderr)
         return 2
-    from .adapters.telegram import run_polling
+    from bot.adapters.telegram import run_polling
 
     services: dict = {}
     dialog = make_dialog(args, services)
@@ -272,9 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--since", metavar="DATE", help="only since this date (YYYY-MM-DD)")
     s.set_defaults(func=cmd_unanswered)
 
-    from .cli_coord import add_parsers
+    from bot.cli.coord import add_parsers
     add_parsers(sub)
-    from .cli_villages import add_parsers as add_village_parsers
+    from bot.cli.villages import add_parsers as add_village_parsers
     add_village_parsers(sub)
     return p
 

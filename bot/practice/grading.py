@@ -1,6 +1,6 @@
 """Judging typed answers: fill-in numbers and dates, and mock-interview answers by the key points they cover.
 
-Both compare after :func:`bot.core.text.normalise`, so 百分之零点五 = 0.5 % = ０.５％ and 10月28号 = 10月28日; key
+Both compare after :func:`bot.kernel.text.normalise`, so 百分之零点五 = 0.5 % = ０.５％ and 10月28号 = 10月28日; key
 points are also matched by sound (pinyin), so a homophone slip on a phone keyboard still counts.
 """
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from .models import InterviewQuestion, KeyPoint, QuizQuestion
-from .text import cn_to_number, normalise, syllable, tokens
+from bot.kernel.models import InterviewQuestion, KeyPoint, QuizQuestion
+from bot.kernel.text import cn_to_number, normalise, syllable, tokens
 
 _RE_NOISE = re.compile(r"[^\u4e00-\u9fff0-9a-z.%]+")
 # Words around a figure that do not change it: "75%以上" answers "75%", "10月底前" answers "10月底". Words of

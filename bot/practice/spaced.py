@@ -6,7 +6,7 @@
   Good, or Hard when it took longer than :data:`SLOW_SECONDS`. ``/practice`` serves due cards of the curriculum
   first, then new ones, then ones answered wrong before.
 * A mock interview asks 5–8 of the role's open questions; each free-text answer is graded by the key points it
-  covers (:mod:`bot.core.grading`), and logged per question and per key point; the interview's score (0–100, the
+  covers (:mod:`bot.practice.grading`), and logged per question and per key point; the interview's score (0–100, the
   mean of its answers) goes to ``mock_interviews``.
 """
 
@@ -18,11 +18,11 @@ from typing import Any, Callable
 
 from fsrs import Card, Rating, Scheduler
 
-from .grading import InterviewGrade, grade_interview
-from .knowledge import KnowledgeBase
-from .models import InterviewQuestion, QuizQuestion
-from .roles import Role
-from .store import Person, QuizSession, Store, utcnow
+from bot.practice.grading import InterviewGrade, grade_interview
+from bot.qa.knowledge import KnowledgeBase
+from bot.kernel.models import InterviewQuestion, QuizQuestion
+from bot.kernel.roles import Role
+from bot.kernel.store import Person, QuizSession, Store, utcnow
 
 SLOW_SECONDS = 30
 PRACTICE_QUESTIONS = 10
@@ -159,7 +159,7 @@ class Interviewer:
         self.store = store
         self.rng = rng or random.Random()
         self.by_id = {q.id: q for q in kb.interview}
-        self.sources: list[Any] = []   # QuestionSource objects (see bot.core.quiz), shared with the QuizMaster
+        self.sources: list[Any] = []   # QuestionSource objects (see bot.practice.quiz), shared with the QuizMaster
 
     def question(self, question_id: str) -> InterviewQuestion:
         """Return the interview question ``question_id``, shared or per-person (KeyError if unknown)."""
@@ -225,7 +225,7 @@ class Interviewer:
 
     def _grade(self, question: InterviewQuestion, text: str) -> InterviewGrade:
         """[villages] A per-person source may grade its own questions (``grade_interview``, e.g. figures compared as
-        numbers); every other question is graded by :func:`bot.core.grading.grade_interview`, as before."""
+        numbers); every other question is graded by :func:`bot.practice.grading.grade_interview`, as before."""
         for source in self.sources:
             grader = getattr(source, "grade_interview", None)
             grade = grader(question, text) if grader is not None else None

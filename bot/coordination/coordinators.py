@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .knowledge import PROJECT_ROOT
-from .messages import Attachment, Reply
-from .readiness import ReadinessRule, load_rule
-from .reports import (Scope, build_report, find_people, render_person_text, render_report_text,
+from bot.qa.knowledge import PROJECT_ROOT
+from bot.kernel.messages import Attachment, Reply
+from bot.coordination.readiness import ReadinessRule, load_rule
+from bot.coordination.reports import (Scope, build_report, find_people, render_person_text, render_report_text,
                       render_unanswered_text, render_unprepared_text, to_xlsx)
-from .store import Person
-from .yamlfile import load_model
+from bot.kernel.store import Person
+from bot.kernel.yamlfile import load_model
 
 if TYPE_CHECKING:
-    from .dialog import Dialog
+    from bot.dialog import Dialog
 
 DEFAULT_COORDINATORS = PROJECT_ROOT / "config" / "coordinators.yaml"
 NOT_PERMITTED = "无权限：这个命令只对镇级、市级协调员开放。如需开通请联系市乡村振兴局。"
@@ -91,7 +91,7 @@ def load_coordinators(path: str | Path | None = None, env: dict[str, str] | None
 
     Raises:
         ValueError: a malformed $SHUXI_COORDINATORS.
-        bot.core.yamlfile.DataFileError: a malformed file.
+        bot.kernel.yamlfile.DataFileError: a malformed file.
     """
     env = os.environ if env is None else env
     if env.get("SHUXI_COORDINATORS", "").strip():
@@ -164,7 +164,7 @@ class CoordinatorCommands:
 
     def chart(self, person: Person, scope: Scope, arg: str) -> list[Reply]:
         """``/chart``: a PNG of readiness per town (city scope) or per village (town scope)."""
-        from .charts import readiness_chart
+        from bot.coordination.charts import readiness_chart
 
         chart = readiness_chart(self._report(scope))
         return [Reply(chart.caption, attachment=Attachment("readiness.png", chart.png, "photo"))]
@@ -181,12 +181,12 @@ def install(dialog: "Dialog", coordinators: dict[str, Scope] | None = None, rule
     Args:
         dialog: the dialog to extend (through ``dialog.add_command``).
         coordinators: {account key: scope}; default :func:`load_coordinators`.
-        rule: the readiness rule; default :func:`bot.core.readiness.load_rule`.
+        rule: the readiness rule; default :func:`bot.coordination.readiness.load_rule`.
         clock: the current time for reports (default: now).
     Returns:
         the command set (for tests and adapters).
     Raises:
-        as :func:`load_coordinators` and :func:`bot.core.readiness.load_rule` when loading the defaults.
+        as :func:`load_coordinators` and :func:`bot.coordination.readiness.load_rule` when loading the defaults.
     """
     commands = CoordinatorCommands(dialog, load_coordinators() if coordinators is None else coordinators,
                                    rule or load_rule(), clock)

@@ -12,12 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
-from .knowledge import KnowledgeBase
-from .messages import Button, Poll, Reply
-from .generate import questions_from_facts
-from .grading import fillin_correct
-from .models import InterviewQuestion, QuestionType, QuizQuestion
-from .store import Person, QuizSession, Store
+from bot.qa.knowledge import KnowledgeBase
+from bot.kernel.messages import Button, Poll, Reply
+from bot.practice.generate import questions_from_facts
+from bot.practice.grading import fillin_correct
+from bot.kernel.models import InterviewQuestion, QuestionType, QuizQuestion
+from bot.kernel.store import Person, QuizSession, Store
 
 SUBMIT = 99   # the option index of a multiple-choice question's submit button
 DEFAULT_QUESTIONS = 5
@@ -52,7 +52,7 @@ class QuestionSource(Protocol):
     A source may also judge its own questions (both optional, both return None for questions it leaves to the
     usual judging): ``judge_fillin(question, typed) -> bool | None`` for fill-in answers (e.g. a figure within a
     tolerance; see :meth:`QuizMaster.judge`) and ``grade_interview(question, answer) -> InterviewGrade | None``
-    for mock-interview answers (see :class:`bot.core.practice.Interviewer`)."""
+    for mock-interview answers (see :class:`bot.practice.spaced.Interviewer`)."""
 
     def questions_for(self, person: Person) -> list[QuizQuestion]:
         """Practice questions this person must know (empty for people it does not concern)."""
@@ -173,7 +173,7 @@ class QuizMaster:
 
     def _fillin_correct(self, question: QuizQuestion, typed: str) -> bool:
         """[villages] A per-person source may judge its own fill-in questions (``judge_fillin``, e.g. figures within
-        a tolerance); every other question is judged by :func:`bot.core.grading.fillin_correct`, as before."""
+        a tolerance); every other question is judged by :func:`bot.practice.grading.fillin_correct`, as before."""
         for source in self.sources:
             judge = getattr(source, "judge_fillin", None)
             verdict = judge(question, typed) if judge is not None else None

@@ -14,15 +14,15 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Callable
 
-from .answers import Answerer
-from .knowledge import KnowledgeBase
-from .matcher import Verdict
-from .messages import Button, Incoming, Reply
-from .practice import Curriculum, Interviewer, Practice, mark_shown, seconds_since_shown
-from .models import InterviewQuestion, QuestionType, QuizQuestion
-from .quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, SUBMIT, ButtonPress, QuestionSource, QuizMaster
-from .roles import Role
-from .store import NotFoundError, Person, QuizSession, Store, utcnow
+from bot.qa.answers import Answerer
+from bot.qa.knowledge import KnowledgeBase
+from bot.qa.matcher import Verdict
+from bot.kernel.messages import Button, Incoming, Reply
+from bot.practice.spaced import Curriculum, Interviewer, Practice, mark_shown, seconds_since_shown
+from bot.kernel.models import InterviewQuestion, QuestionType, QuizQuestion
+from bot.practice.quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, SUBMIT, ButtonPress, QuestionSource, QuizMaster
+from bot.kernel.roles import Role
+from bot.kernel.store import NotFoundError, Person, QuizSession, Store, utcnow
 
 CommandHandler = Callable[[Person, str], list[Reply]]
 
@@ -148,7 +148,7 @@ class Dialog:
 
     def _start(self, person: Person, arg: str) -> list[Reply]:
         if arg:   # /start <invite code> from a roster invite link: bind this account to that roster row
-            from .roster import redeem_reply_text
+            from bot.coordination.roster import redeem_reply_text
 
             return [Reply(redeem_reply_text(self.store, person, arg))]
         self.store.set_state(person.id, {"step": "name"})
@@ -325,7 +325,7 @@ class Dialog:
         exact = [r for r in Role if text == r.value or text == r.label]
         if exact:
             return exact[0]
-        from .roster import role_from_text   # the words cadres use for roles (村支书, 帮扶干部 …), as in the roster
+        from bot.coordination.roster import role_from_text   # the words cadres use for roles (村支书, 帮扶干部 …), as in the roster
         known = role_from_text(text)
         if known is not None:
             return known

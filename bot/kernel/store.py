@@ -32,7 +32,7 @@ class Person:
     """A registered (or not yet registered) user.
 
     ``key`` identifies the account per channel (``tg:<user id>``, ``cli:<name>``); ``role`` is a
-    :class:`bot.core.roles.Role` value or None until registration finishes.
+    :class:`bot.kernel.roles.Role` value or None until registration finishes.
     """
 
     id: int
@@ -78,7 +78,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
 def _m002_roster(db: sqlite_utils.Database) -> None:
     """The roster of people to be interviewed (imported from a spreadsheet), their single-use invite codes and
     the Telegram account each is bound to; per-person contact status (unreachable, reminders); indexes the
-    coordinators' reports need. See :mod:`bot.core.roster` and :mod:`bot.core.reports`."""
+    coordinators' reports need. See :mod:`bot.coordination.roster` and :mod:`bot.coordination.reports`."""
     db["roster"].create({"id": int, "name": str, "role": str, "town": str, "village": str, "phone": str,
                          "invite_code": str, "invite_used_at": str, "person_id": int, "imported_at": str,
                          "updated_at": str}, pk="id", not_null={"name", "role", "town", "village", "invite_code"})
@@ -100,7 +100,7 @@ def _m003_practice(db: sqlite_utils.Database) -> None:
     """Spaced-repetition cards (one per person × question, the ``fsrs`` card as JSON), when the current question
     of a session was shown (to rate slow answers Hard), and mock interviews: one row per interview
     (``mock_interviews.score`` 0–100), per answer and per key point; quiz polls sent (``polls``) and who prefers
-    them (``people.use_polls``). See :mod:`bot.core.practice`."""
+    them (``people.use_polls``). See :mod:`bot.practice.spaced`."""
     db["cards"].create({"person_id": int, "question_id": str, "card": str, "due": str, "reps": int, "lapses": int,
                         "updated_at": str}, pk=("person_id", "question_id"))
     db["cards"].create_index(["person_id", "due"])
@@ -125,7 +125,7 @@ def _m004_latest_answers(db: sqlite_utils.Database) -> None:
     the answer that changes it, whoever writes the answer. Existing answers are back-filled here.
 
     The coordinators' reports read readiness from it instead of grouping every attempt (see
-    :mod:`bot.core.reports`). A ``quiz_answers`` row without person or question is not tracked.
+    :mod:`bot.coordination.reports`). A ``quiz_answers`` row without person or question is not tracked.
     """
     db.execute("create table latest_answers (person_id integer not null, question_id text not null, "
                "answer_id integer not null, correct integer, answered_at text, "
@@ -165,7 +165,7 @@ def _m005_reminder_log(db: sqlite_utils.Database) -> None:
     """``reminder_log``: one row per person and local date a daily reminder was claimed for — ``status``
     ``sending`` (claimed, the send under way or interrupted), ``sent``, ``unreachable`` (the person blocked the
     bot) or ``failed`` (Telegram refused it for good) — with the time and any error. A day with a row is never
-    reminded again, so a restart sends no reminder twice. See :mod:`bot.core.reminders`."""
+    reminded again, so a restart sends no reminder twice. See :mod:`bot.coordination.reminders`."""
     db.execute("create table reminder_log (person_id integer not null, on_date text not null, "
                "status text not null, claimed_at text not null, sent_at text, error text, "
                "primary key (person_id, on_date))")
@@ -174,7 +174,7 @@ def _m005_reminder_log(db: sqlite_utils.Database) -> None:
 
 def _m006_person_progress(db: sqlite_utils.Database) -> None:
     """``role_questions`` (role, question id): which quiz questions belong to which role, copied from the
-    knowledge base by the reports whenever it changes (:func:`bot.core.reports.sync_role_questions`, which then
+    knowledge base by the reports whenever it changes (:func:`bot.coordination.reports.sync_role_questions`, which then
     rebuilds ``person_progress``). ``person_progress`` (person, role, answered, correct): of the person's role's
     questions, how many they answered and got right (``correct``) on the latest attempt — kept by triggers on
     ``latest_answers`` and on ``people.role``, in the transaction of the change, so the city report reads one
@@ -221,10 +221,10 @@ def _m006_person_progress(db: sqlite_utils.Database) -> None:
 
 def _m007_village_facts(db: sqlite_utils.Database) -> None:
     """``village_facts``: the imported village sheets, one row per (town, village, field) — the town and village as
-    matched (``town_key``, ``village_key``: :func:`bot.core.villages.place_key`) and as written in the latest import
+    matched (``town_key``, ``village_key``: :func:`bot.villages.facts.place_key`) and as written in the latest import
     (``town``, ``village``), ``village_id`` (the hash used in village question ids), the field's key from
     ``knowledge/villages/fields.yaml``, ``value`` (text; a list as a JSON array), ``imported_at`` (the latest import
-    that held it) and ``changed_at`` (when the value last changed). See :mod:`bot.core.villages`."""
+    that held it) and ``changed_at`` (when the value last changed). See :mod:`bot.villages.facts`."""
     db.execute("create table village_facts (town_key text not null, village_key text not null, field text not null, "
                "village_id text not null, town text not null, village text not null, value text not null, "
                "imported_at text not null, changed_at text not null, primary key (town_key, village_key, field))")

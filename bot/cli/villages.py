@@ -1,4 +1,4 @@
-"""``python -m bot villages …``: village sheets from the command line (a thin shell over :mod:`bot.core.villages`).
+"""``python -m bot villages …``: village sheets from the command line (a thin shell over :mod:`bot.villages.facts`).
 
     python -m bot villages import FILE      import a .xlsx/.csv of village sheets; every bad cell listed (sheet, row,
                                             column) and skipped; exit 1 if any
@@ -17,35 +17,35 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .core.yamlfile import DataFileError
+from bot.kernel.yamlfile import DataFileError
 
 if TYPE_CHECKING:
-    from .core.villages import VillageFields
+    from bot.villages.facts import VillageFields
 
 
 def fields_path(args: argparse.Namespace) -> Path:
     """Return the village field list's path for the knowledge folder named by args/environment."""
-    from .cli import _paths
+    from bot.cli import _paths
 
     return _paths(args)[0] / "villages" / "fields.yaml"
 
 
 def load_fields_or_exit(args: argparse.Namespace) -> "VillageFields":
     """Load the field list; on a problem print every error (file, line, field) and exit with status 2."""
-    from .core.villages import load_fields
+    from bot.villages.facts import load_fields
 
     try:
         return load_fields(fields_path(args))
     except DataFileError as exc:
-        from .cli import exit_broken
+        from bot.cli import exit_broken
 
         exit_broken("village field list", exc)
 
 
 def cmd_villages_import(args: argparse.Namespace) -> int:
     """Import village sheets; print the summary and every skipped cell; return 1 if any cell was skipped."""
-    from .cli import open_store
-    from .core.villages import VillageFileError, import_file
+    from bot.cli import open_store
+    from bot.villages.facts import VillageFileError, import_file
 
     fields = load_fields_or_exit(args)
     try:
@@ -59,7 +59,7 @@ def cmd_villages_import(args: argparse.Namespace) -> int:
 
 def cmd_villages_template(args: argparse.Namespace) -> int:
     """Write the empty village template."""
-    from .core.villages import VillageFileError, write_template
+    from bot.villages.facts import VillageFileError, write_template
 
     fields = load_fields_or_exit(args)
     try:
@@ -72,8 +72,8 @@ def cmd_villages_template(args: argparse.Namespace) -> int:
 
 def cmd_villages_list(args: argparse.Namespace) -> int:
     """List the imported villages (all, or one town's)."""
-    from .cli import open_store
-    from .core.villages import sheets_in_scope
+    from bot.cli import open_store
+    from bot.villages.facts import sheets_in_scope
 
     fields = load_fields_or_exit(args)
     sheets = sheets_in_scope(open_store(args), args.town)

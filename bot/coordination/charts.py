@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pypinyin import lazy_pinyin
 
-from .reports import Report
+from bot.coordination.reports import Report
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Noto Serif CJK SC", "Source Han Sans SC", "Source Han Sans CN",
                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC",

@@ -40,19 +40,19 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterable, Iterator
 from pydantic import Field, StrictFloat, StrictInt, StringConstraints, model_validator
 from pydantic import Strict as StrictType
 
-from .grading import InterviewGrade, point_covered, too_long
-from .knowledge import PROJECT_ROOT
-from .messages import Reply
-from .models import InterviewQuestion, KeyPoint, NonEmpty, QuestionType, QuizQuestion, Strict
-from .roles import Role
-from .spreadsheet import SpreadsheetError, read_sheets
-from .store import Person, Store, utcnow
-from .text import cn_to_number, is_cjk, normalise
-from .yamlfile import DataError, DataFileError, load_model_with_lines
+from bot.practice.grading import InterviewGrade, point_covered, too_long
+from bot.qa.knowledge import PROJECT_ROOT
+from bot.kernel.messages import Reply
+from bot.kernel.models import InterviewQuestion, KeyPoint, NonEmpty, QuestionType, QuizQuestion, Strict
+from bot.kernel.roles import Role
+from bot.kernel.sheets import SpreadsheetError, read_sheets
+from bot.kernel.store import Person, Store, utcnow
+from bot.kernel.text import cn_to_number, is_cjk, normalise
+from bot.kernel.yamlfile import DataError, DataFileError, load_model_with_lines
 
 if TYPE_CHECKING:
-    from .dialog import Dialog
-    from .reports import Scope
+    from bot.dialog import Dialog
+    from bot.coordination.reports import Scope
 
 DEFAULT_FIELDS = PROJECT_ROOT / "knowledge" / "villages" / "fields.yaml"
 #: The ``entry`` of every village question (no knowledge entry has it; the source line comes from the sheet).
@@ -410,7 +410,7 @@ class _Figure:
 
 
 def _numbers(text: str, years: bool = False, whole: bool = False) -> list[_Figure]:
-    """Return the figures in ``text`` after :func:`bot.core.text.normalise` (三百二十户 → 320户) and without
+    """Return the figures in ``text`` after :func:`bot.kernel.text.normalise` (三百二十户 → 320户) and without
     thousands separators (15,230 → 15230). Years, dates and percents are left out unless ``years``.
 
     With ``whole``, the text must be one figure and nothing else (a spreadsheet cell, a fill-in answer; number
@@ -644,7 +644,7 @@ class VillageImportResult:
 
 
 def _sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, list[str]]]]]:
-    """Every sheet of the file (see :func:`bot.core.spreadsheet.read_sheets`). Raises :class:`VillageFileError`."""
+    """Every sheet of the file (see :func:`bot.kernel.sheets.read_sheets`). Raises :class:`VillageFileError`."""
     try:
         yield from read_sheets(path)
     except SpreadsheetError as exc:
@@ -979,7 +979,7 @@ def _covered(target: _Target, answer: str) -> bool:
 
 # ----------------------------------------------------------------------------------------------- the source
 class VillageFacts:
-    """The village questions and cards over one store: a :class:`bot.core.quiz.QuestionSource`.
+    """The village questions and cards over one store: a :class:`bot.practice.quiz.QuestionSource`.
 
     Besides the protocol it judges its own fill-in answers (:meth:`judge_fillin`: figures within the field's
     tolerance) and grades its own interview answers (:meth:`grade_interview`: figures compared as numbers).
@@ -1061,7 +1061,7 @@ class VillageFacts:
 
     def grade_interview(self, question: InterviewQuestion, answer: str) -> InterviewGrade | None:
         """Grade an answer to one of this source's interview questions: a figure's key point is covered when the
-        answer states it (within tolerance, in its unit), a text's as :func:`bot.core.grading.point_covered` with
+        answer states it (within tolerance, in its unit), a text's as :func:`bot.practice.grading.point_covered` with
         its figures exact. None for another source's question."""
         built = self._built(question.id) if question.id.startswith("v.") else None
         if built is None:
@@ -1207,7 +1207,7 @@ def install(dialog: "Dialog", fields: VillageFields | None = None,
         dialog: the dialog to extend.
         fields: the field list (default: :func:`load_fields`).
         scope_of: a person's coordinator scope or None (e.g.
-            :meth:`bot.core.coordinators.CoordinatorCommands.scope_of`); without it nobody is a coordinator.
+            :meth:`bot.coordination.coordinators.CoordinatorCommands.scope_of`); without it nobody is a coordinator.
     Returns:
         the source (for tests and the readiness rule).
     Raises:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .knowledge import KnowledgeBase
-from .models import QuizQuestion
-from .practice import Curriculum
-from .roles import Role
+from bot.qa.knowledge import KnowledgeBase
+from bot.kernel.models import QuizQuestion
+from bot.practice.spaced import Curriculum
+from bot.kernel.roles import Role
 
 
 @dataclass

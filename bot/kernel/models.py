@@ -2,7 +2,7 @@
 
 Every model forbids unknown keys (``extra="forbid"``) and text and number fields refuse type coercion, so a
 curator's typo or a YAML 1.1 surprise (``answer: no`` read as ``False``) is an error, not silent data.
-Cross-entry rules (unique ids, references, score sums) live in :mod:`bot.core.knowledge`.
+Cross-entry rules (unique ids, references, score sums) live in :mod:`bot.qa.knowledge`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from pydantic import Strict as StrictType
 from pydantic import StrictInt
 
-from .roles import Role
+from bot.kernel.roles import Role
 
 #: Longest answer an entry may hold, in characters. The grader rejects answers over 800; entries are meant
 #: to be one sub-item, one threshold or one task, never a whole section.

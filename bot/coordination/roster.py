@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .roles import Role
-from .spreadsheet import SpreadsheetError, read_sheets
-from .store import Person, Store, utcnow
+from bot.kernel.roles import Role
+from bot.kernel.sheets import SpreadsheetError, read_sheets
+from bot.kernel.store import Person, Store, utcnow
 
 MAX_FIELD_CHARS = 30
 
@@ -121,7 +121,7 @@ def role_from_text(text: str) -> Role | None:
 
 
 def _rows_from_file(path: Path) -> Iterable[tuple[int, list[str]]]:
-    """The first sheet's rows, cells as one-line text (see :func:`bot.core.spreadsheet.read_sheets`).
+    """The first sheet's rows, cells as one-line text (see :func:`bot.kernel.sheets.read_sheets`).
 
     Raises:
         RosterFileError: the file cannot be read as a spreadsheet.

@@ -30,15 +30,15 @@ from typing import TYPE_CHECKING, Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from .knowledge import PROJECT_ROOT, KnowledgeBase
-from .messages import Reply
-from .readiness import ReadinessRule
-from .reports import LOCAL_TZ, Scope, build_report, weak_indicators
-from .store import Person, Store, utcnow
-from .yamlfile import load_model
+from bot.qa.knowledge import PROJECT_ROOT, KnowledgeBase
+from bot.kernel.messages import Reply
+from bot.coordination.readiness import ReadinessRule
+from bot.coordination.reports import LOCAL_TZ, Scope, build_report, weak_indicators
+from bot.kernel.store import Person, Store, utcnow
+from bot.kernel.yamlfile import load_model
 
 if TYPE_CHECKING:
-    from .dialog import Dialog
+    from bot.dialog import Dialog
 
 DEFAULT_REMINDERS = PROJECT_ROOT / "config" / "reminders.yaml"
 #: Account keys reminders can be sent to (the Telegram user id is the private chat's id).
@@ -114,7 +114,7 @@ def load_config(path: str | Path | None = None) -> ReminderConfig:
     defaults when that file does not exist).
 
     Raises:
-        bot.core.yamlfile.DataFileError: unknown keys, wrong types, a time not written as ``"HH:MM"``, or
+        bot.kernel.yamlfile.DataFileError: unknown keys, wrong types, a time not written as ``"HH:MM"``, or
             ``send_at`` inside the quiet hours (every problem with its line).
         FileNotFoundError: ``path`` or $SHUXI_REMINDERS names a file that does not exist.
     """

@@ -25,8 +25,8 @@ from typing import Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .knowledge import PROJECT_ROOT
-from .yamlfile import load_model
+from bot.qa.knowledge import PROJECT_ROOT
+from bot.kernel.yamlfile import load_model
 
 DEFAULT_READINESS = PROJECT_ROOT / "config" / "readiness.yaml"
 
@@ -86,7 +86,7 @@ def load_rule(path: str | Path | None = None) -> ReadinessRule:
     """Load the readiness rule from ``path``, else $SHUXI_READINESS, else ``config/readiness.yaml``.
 
     Raises:
-        bot.core.yamlfile.DataFileError: the file is missing keys, has unknown ones, or wrong values (every
+        bot.kernel.yamlfile.DataFileError: the file is missing keys, has unknown ones, or wrong values (every
             problem with its line).
         FileNotFoundError: no such file.
     """

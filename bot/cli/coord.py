@@ -1,5 +1,5 @@
 """``python -m bot roster …`` and ``python -m bot report …``: the roster and the coordinators' reports from the
-command line (a thin shell over :mod:`bot.core.roster` and :mod:`bot.core.reports`).
+command line (a thin shell over :mod:`bot.coordination.roster` and :mod:`bot.coordination.reports`).
 
     python -m bot roster import FILE                 import a .xlsx/.csv roster; bad rows listed, exit 1 if any
     python -m bot roster template OUT                write an empty template (.xlsx or .csv)
@@ -15,15 +15,15 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from .core.yamlfile import DataFileError
+from bot.kernel.yamlfile import DataFileError
 
 VIEWS_TEXT = ("report", "unprepared", "unanswered")
 
 
 def cmd_roster_import(args: argparse.Namespace) -> int:
     """Import a roster file; print the summary and each skipped row; return 1 if any row was skipped."""
-    from .cli import open_store
-    from .core.roster import RosterFileError, import_file
+    from bot.cli import open_store
+    from bot.coordination.roster import RosterFileError, import_file
 
     try:
         result = import_file(open_store(args), args.file)
@@ -36,7 +36,7 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
 
 def cmd_roster_template(args: argparse.Namespace) -> int:
     """Write an empty roster template."""
-    from .core.roster import RosterFileError, write_template
+    from bot.coordination.roster import RosterFileError, write_template
 
     try:
         print(write_template(args.out))
@@ -48,8 +48,8 @@ def cmd_roster_template(args: argparse.Namespace) -> int:
 
 def cmd_roster_invites(args: argparse.Namespace) -> int:
     """Print one Telegram deep link per roster person (not yet bound ones unless --all), tab-separated."""
-    from .cli import open_store
-    from .core.roster import entries, invite_link
+    from bot.cli import open_store
+    from bot.coordination.roster import entries, invite_link
 
     rows = entries(open_store(args), town=args.town, unused_only=not args.all)
     if not rows:
@@ -64,9 +64,9 @@ def cmd_roster_invites(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Print or write a scoped report as text, CSV or .xlsx."""
-    from .cli import load_kb, open_store
-    from .core import reports
-    from .core.readiness import load_rule
+    from bot.cli import load_kb, open_store
+    from bot.coordination import reports
+    from bot.coordination.readiness import load_rule
 
     try:
         scope = reports.Scope.parse(args.scope)

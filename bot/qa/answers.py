@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .knowledge import KnowledgeBase
-from .matcher import Match, Matcher, Verdict
-from .messages import Button, Reply
-from .models import Entry
+from bot.qa.knowledge import KnowledgeBase
+from bot.qa.matcher import Match, Matcher, Verdict
+from bot.kernel.messages import Button, Reply
+from bot.kernel.models import Entry
 
 #: Weak candidates above this are offered as "did you mean" buttons even when the bot abstains.
 SUGGEST_ABOVE = 0.32
@@ -29,7 +29,7 @@ class Answerer:
         self.matcher = Matcher(kb.entries, kb.synonyms)
 
     def match(self, question: str, limit: int = 3) -> Match:
-        """Rank entries for ``question``; see :meth:`bot.core.matcher.Matcher.match`."""
+        """Rank entries for ``question``; see :meth:`bot.qa.matcher.Matcher.match`."""
         return self.matcher.match(question, limit=limit)
 
     def source_line(self, entry: Entry) -> str:

@@ -21,8 +21,8 @@ from enum import Enum
 
 from rapidfuzz import fuzz
 
-from .models import Entry, FactKind
-from .text import has_content, is_cjk, normalise, syllable, tokens
+from bot.kernel.models import Entry, FactKind
+from bot.kernel.text import has_content, is_cjk, normalise, syllable, tokens
 
 #: Below this the bot abstains. Scores are in [0, 1.1].
 ABSTAIN_BELOW = 0.40

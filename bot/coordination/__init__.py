@@ -1,0 +1,1 @@
+"""Coordination: roster and invites, readiness, reports, charts, reminders, coordinators."""

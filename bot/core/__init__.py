@@ -1,1 +1,0 @@
-"""The domain core: knowledge, matching, quizzes, storage and the dialog. It never imports telegram."""

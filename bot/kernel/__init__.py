@@ -1,0 +1,1 @@
+"""The shared kernel: chat-neutral messages, text normalisation, figures, storage, strict YAML loading, roles."""

@@ -1,0 +1,1 @@
+"""Village fact cards: fields, sheet import and template, village questions, the card."""
