@@ -17,12 +17,13 @@ from pathlib import Path
 
 from bot.kernel.yamlfile import DataFileError
 
+from .common import load_kb, open_store
+
 VIEWS_TEXT = ("report", "unprepared", "unanswered")
 
 
 def cmd_roster_import(args: argparse.Namespace) -> int:
     """Import a roster file; print the summary and each skipped row; return 1 if any row was skipped."""
-    from bot.cli import open_store
     from bot.coordination.roster import RosterFileError, import_file
 
     try:
@@ -48,7 +49,6 @@ def cmd_roster_template(args: argparse.Namespace) -> int:
 
 def cmd_roster_invites(args: argparse.Namespace) -> int:
     """Print one Telegram deep link per roster person (not yet bound ones unless --all), tab-separated."""
-    from bot.cli import open_store
     from bot.coordination.roster import entries, invite_link
 
     rows = entries(open_store(args), town=args.town, unused_only=not args.all)
@@ -64,8 +64,7 @@ def cmd_roster_invites(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Print or write a scoped report as text, CSV or .xlsx."""
-    from bot.cli import load_kb, open_store
-    from bot.coordination import reports
+    from bot.coordination import report_views, reports
     from bot.coordination.readiness import load_rule
 
     try:
@@ -85,17 +84,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.format == "xlsx":
         out = Path(args.out or f"report-{'city' if scope.town is None else scope.town}.xlsx")
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(reports.to_xlsx(report, store, kb))
+        out.write_bytes(report_views.to_xlsx(report, store, kb))
         print(out)
         return 0
     if args.format == "csv":
-        view = args.view if args.view in reports.VIEWS else "people"
-        text = reports.to_csv(report, store, kb, view)
+        view = args.view if args.view in report_views.VIEWS else "people"
+        text = report_views.to_csv(report, store, kb, view)
     else:
         view = args.view if args.view in VIEWS_TEXT else "report"
-        text = {"report": lambda: reports.render_report_text(report),
-                "unprepared": lambda: reports.render_unprepared_text(report, store, kb, limit=10 ** 9),
-                "unanswered": lambda: reports.render_unanswered_text(report, limit=10 ** 9)}[view]() + "\n"
+        text = {"report": lambda: report_views.render_report_text(report),
+                "unprepared": lambda: report_views.render_unprepared_text(report, store, kb, limit=10 ** 9),
+                "unanswered": lambda: report_views.render_unanswered_text(report, limit=10 ** 9)}[view]() + "\n"
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
