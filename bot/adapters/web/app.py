@@ -48,6 +48,9 @@ COOKIE_MAX_AGE = 120 * 24 * 3600
 #: pyplot is not thread-safe: one chart at a time.
 _CHART_LOCK = threading.Lock()
 
+#: Summary columns shown after the name, the verdict first so a phone shows it without scrolling:
+#: 名册, 合格, 未合格, 已开始, 近期练习, 未核实, 无法联系 (indices into reports.SUMMARY_COLUMNS).
+_NUMBER_ORDER = (3, 7, 8, 5, 6, 4, 9)
 #: Shortcut buttons under the chat box: (label, command).
 SHORTCUTS = (("按角色练习", "/practice"), ("模拟访谈", "/interview"), ("村情卡", "/village"), ("帮助", "/help"),
              ("结束练习", "/cancel"))
@@ -279,7 +282,7 @@ def create_app(dialog: Dialog, coordinators: CoordinatorCommands, config: WebCon
             total.add(p)
         towns = sorted({p.town for p in report.people}) if scope.town is None else []
         return page(request, "report.html", title=f"备考情况 · {scope.label}", report=report, scope=scope,
-                    summary=summary, columns=reports.SUMMARY_COLUMNS, sort=sort, desc=desc, pairs=pairs,
+                    summary=summary, columns=reports.SUMMARY_COLUMNS, number_order=_NUMBER_ORDER, sort=sort, desc=desc, pairs=pairs,
                     ucolumns=reports.UNPREPARED_COLUMNS, usort=usort, udesc=udesc, page_no=page_no, pages=pages,
                     unready_count=len(unready), total=total.line(report.rule.practised_days), towns=towns,
                     town_param=request.query_params.get("town") or "", ref=_ref)
