@@ -37,4 +37,5 @@ def run(app, host: str = "127.0.0.1", port: int = 8080) -> None:
     across processes or threads)."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True,
+                timeout_keep_alive=65)   # phones on slow networks keep their connection between taps

@@ -68,7 +68,7 @@ class WebConfig:
 
 def _templates() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.globals["shortcuts"] = SHORTCUTS
     return env
 
@@ -88,6 +88,9 @@ def create_app(dialog: Dialog, coordinators: CoordinatorCommands, config: WebCon
         ``/static/…``.
     """
     store = dialog.store
+    # In WAL mode a commit survives a crash of this process without waiting for the disk; only a power cut may
+    # lose the last moments. Without this each answer waits for several fsyncs, and the page with it.
+    store.db.execute("PRAGMA synchronous=NORMAL")
     signin.ensure_schema(store)
     chatlog.ensure_schema(store)
     env = _templates()
@@ -105,7 +108,7 @@ def create_app(dialog: Dialog, coordinators: CoordinatorCommands, config: WebCon
         return signin.session(store, request.session.get("sid"))
 
     def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        ws = current(request)
+        ws = request.state.web_session if "web_session" in request.state._state else current(request)
         scope = coordinators.scope_of(ws.person) if ws else None
         html = env.get_template(template).render(csrf=csrf_token(request), me=ws, coordinator_scope=scope,
                                                  **context)
@@ -131,6 +134,7 @@ def create_app(dialog: Dialog, coordinators: CoordinatorCommands, config: WebCon
         ws = current(request)
         if ws is None:
             raise HTTPException(401)
+        request.state.web_session = ws   # read once per request
         return ws
 
     def address(request: Request) -> str:
