@@ -200,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_parsers(sub)
     from bot.cli.villages import add_parsers as add_village_parsers
     add_village_parsers(sub)
+    from bot.cli.web import add_parsers as add_web_parsers   # [web] python -m bot web, coordinators web-code
+    add_web_parsers(sub)
     return p
 
 

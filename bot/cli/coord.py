@@ -3,8 +3,9 @@ command line (a thin shell over :mod:`bot.coordination.roster` and :mod:`bot.coo
 
     python -m bot roster import FILE                 import a .xlsx/.csv roster; bad rows listed, exit 1 if any
     python -m bot roster template OUT                write an empty template (.xlsx or .csv)
-    python -m bot roster invites --bot-username NAME [--town 镇] [--all]
+    python -m bot roster invites [--bot-username NAME] [--web-base URL] [--town 镇] [--all]
                                                      one line per person: 镇, 村, 姓名, https://t.me/NAME?start=CODE
+                                                     (with --web-base: web links URL/i/CODE, unused on the web)
     python -m bot report [--scope city|town:NAME] [--format text|csv|xlsx] [--view VIEW] [--out FILE]
 """
 
@@ -51,6 +52,23 @@ def cmd_roster_invites(args: argparse.Namespace) -> int:
     """Print one Telegram deep link per roster person (not yet bound ones unless --all), tab-separated."""
     from bot.coordination.roster import entries, invite_link
 
+    if not args.bot_username and not args.web_base:
+        print("give --bot-username NAME (Telegram links) and/or --web-base URL (web links)", file=sys.stderr)
+        return 2
+    if args.web_base:   # [web] links for the web channel, unused there unless --all
+        from bot.adapters.web.signin import ensure_schema, web_invite_entries, web_link
+        store = open_store(args)
+        ensure_schema(store)
+        web_rows = web_invite_entries(store, town=args.town, all_rows=args.all)
+        telegram = {e.id: e for e in entries(store, town=args.town)} if args.bot_username else {}
+        print("镇\t村\t姓名\t已绑定\t网页链接" + ("\t邀请链接" if args.bot_username else ""))
+        for e in web_rows:
+            tg = f"\t{invite_link(args.bot_username, telegram[e.id].invite_code)}" if args.bot_username else ""
+            print(f"{e.town}\t{e.village}\t{e.name}\t{'是' if e.invite_used_at else '否'}\t"
+                  f"{web_link(args.web_base, e.invite_code)}{tg}")
+        if not web_rows:
+            print("没有需要发送的网页邀请（名册为空，或都已在网页上使用；--all 列出全部）。", file=sys.stderr)
+        return 0
     rows = entries(open_store(args), town=args.town, unused_only=not args.all)
     if not rows:
         print("没有需要发送的邀请（名册为空，或都已绑定；--all 列出全部）。", file=sys.stderr)
@@ -124,7 +142,8 @@ def add_parsers(sub: "argparse._SubParsersAction") -> None:
     r.add_argument("out", nargs="?", default="samples/roster_template.xlsx")
     r.set_defaults(func=cmd_roster_template)
     r = rsub.add_parser("invites", help="print Telegram invite links (https://t.me/NAME?start=CODE)")
-    r.add_argument("--bot-username", required=True, metavar="NAME", help="the bot's Telegram username")
+    r.add_argument("--bot-username", metavar="NAME", help="the bot's Telegram username")
+    r.add_argument("--web-base", metavar="URL", help="also print web links URL/i/CODE (python -m bot web)")
     r.add_argument("--town", help="only this town")
     r.add_argument("--all", action="store_true", help="also people already bound")
     r.set_defaults(func=cmd_roster_invites)
