@@ -277,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_parsers(sub)
     from bot.cli.villages import add_parsers as add_village_parsers
     add_village_parsers(sub)
+    from bot.cli.grading import add_parsers as add_grading_parsers
+    add_grading_parsers(sub)
     return p
 
 
