@@ -279,7 +279,7 @@ class Dialog:
     def _practice_status(self, person: Person) -> str:
         """One or two lines on spaced-repetition cards and the best mock interview (empty if neither)."""
         cards = self.practice.cards(person.id)
-        now = datetime.now(timezone.utc).isoformat()
+        now = utcnow()
         lines = []
         if cards:
             due = sum(1 for c in cards.values() if c["due"] <= now)

@@ -80,6 +80,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     now = None
     if args.today:
         now = datetime.fromisoformat(args.today).replace(hour=4, tzinfo=timezone.utc)   # 12:00 China time
+    else:
+        from bot.kernel import clock
+
+        now = clock.now()
     store, kb = open_store(args), load_kb(args)
     report = reports.build_report(store, kb, rule, scope, now)
     if args.format == "xlsx":

@@ -235,7 +235,9 @@ def log_for(store: Store, on_date: date) -> dict[int, str]:
 # --- who and what ------------------------------------------------------------------------------------------------
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    from bot.kernel import clock
+
+    return clock.now()
 
 
 class Reminders:

@@ -83,11 +83,12 @@ _PEOPLE_SQL = "with " + _MEMBERS_SQL + f"""
 select m.roster_id, m.person_id, m.name, m.role, m.town, m.village, m.on_roster,
        (select max(qa.answered_at) from quiz_answers qa where qa.person_id = m.person_id) as last_answer_at,
        case when m.person_id is null then 0
-            when pp.role is m.role then pp.answered * {PACK} + pp.correct
+            when :since_answers is null and pp.role is m.role then pp.answered * {PACK} + pp.correct
             else (select count(*) * {PACK} + coalesce(sum(la.correct), 0)
                     from role_questions rq
                     join latest_answers la on la.person_id = m.person_id and la.question_id = rq.question_id
-                   where rq.role = m.role) end as packed,
+                   where rq.role = m.role and (:since_answers is null or la.answered_at >= :since_answers))
+       end as packed,
        (select max(aq.asked_at) from asked_questions aq where aq.person_id = m.person_id) as last_question_at,
        cs.unreachable_at
 from members m
@@ -179,7 +180,9 @@ class Report:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    from bot.kernel import clock
+
+    return clock.now()
 
 
 def _iso(moment: datetime) -> str:
@@ -273,7 +276,9 @@ def build_report(store: Store, kb: KnowledgeBase, rule: ReadinessRule, scope: Sc
     village = _village_progress(store, scope) if rule.village else {}
     people = []
     with _paused_gc():
-        _judge_rows(people, store.db.query(_PEOPLE_SQL, {"town": scope.town}), rule, role_totals, interviews,
+        since_answers = (_iso(now - timedelta(days=rule.answer_max_age_days)) if rule.answer_max_age_days else None)
+        _judge_rows(people, store.db.query(_PEOPLE_SQL, {"town": scope.town, "since_answers": since_answers}),
+                    rule, role_totals, interviews,
                     available, since_window, since_practised, village)
     report = Report(scope, rule, now.astimezone(LOCAL_TZ).date(), now, people)
     if with_unanswered:

@@ -30,7 +30,9 @@ INTERVIEW_QUESTIONS = (5, 8)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    from bot.kernel import clock
+
+    return clock.now()
 
 
 class Curriculum:
