@@ -1,6 +1,7 @@
 """The one clock (``--today`` / ``SHUXI_TODAY``), the readiness rule's confidence bound and separate interview
 checks, and the readiness simulation on a few people."""
 
+import os
 import re
 import subprocess
 import sys
@@ -31,10 +32,19 @@ def test_clock_override_reaches_stored_times(monkeypatch, tmp_path):
     assert clock.today() == date(2026, 11, 1)
 
 
-def test_today_option_on_every_command(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "bot", "--db", str(tmp_path / "t.db"), "--today", "2021-10-22",
-                          "report"], capture_output=True, text=True, cwd=knowledge.PROJECT_ROOT)
-    assert run.returncode == 0, run.stderr
+def test_today_option_and_visit_date_command(tmp_path):
+    rule_file = tmp_path / "readiness.yaml"
+    rule_file.write_text((knowledge.PROJECT_ROOT / "config" / "readiness.yaml").read_text(encoding="utf-8"),
+                         encoding="utf-8")
+    env = {**os.environ, "SHUXI_READINESS": str(rule_file)}
+    cmd = [sys.executable, "-m", "bot", "--db", str(tmp_path / "t.db"), "--today", "2021-10-22"]
+    unset = subprocess.run(cmd + ["report"], capture_output=True, text=True, cwd=knowledge.PROJECT_ROOT, env=env)
+    assert unset.returncode == 0, unset.stderr
+    assert "日期未设定" in unset.stdout and "已过去" not in unset.stdout
+    assert subprocess.run(cmd + ["visit-date", "2021-11-01"], cwd=knowledge.PROJECT_ROOT, env=env,
+                          capture_output=True).returncode == 0
+    assert "visit_date: 2021-11-01" in rule_file.read_text(encoding="utf-8")
+    run = subprocess.run(cmd + ["report"], capture_output=True, text=True, cwd=knowledge.PROJECT_ROOT, env=env)
     assert "还有 10 天" in run.stdout
     bad = subprocess.run([sys.executable, "-m", "bot", "--today", "明天", "report"], capture_output=True, text=True,
                          cwd=knowledge.PROJECT_ROOT)

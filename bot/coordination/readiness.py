@@ -24,6 +24,7 @@ A question belongs to a role when the role is among the question's ``roles``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -63,9 +64,10 @@ class VillageRule(_Strict):
 
 
 class ReadinessRule(_Strict):
-    """``config/readiness.yaml``. ``visit_date`` is the day the assessors arrive (local date, UTC+8)."""
+    """``config/readiness.yaml``. ``visit_date`` is the day the assessors arrive (local date, UTC+8); None until a
+    coordinator sets it (``python -m bot visit-date YYYY-MM-DD`` or ``/visitdate``)."""
 
-    visit_date: date
+    visit_date: date | None = None
     visit_label: str = "省后评估组进驻"
     window_days: int = Field(default=14, ge=1, le=366)
     practised_days: int = Field(default=7, ge=1, le=366)
@@ -91,6 +93,30 @@ class ReadinessRule(_Strict):
         if self.village is not None:
             parts.append(f"本村村情（本角色须知的项）最近一次答对 ≥ {self.village.min_accuracy:.0%}")
         return "合格标准：" + "；".join(parts) + "。"
+
+
+def set_visit_date(day: date, path: str | Path | None = None) -> Path:
+    """Write ``visit_date: YYYY-MM-DD`` into the readiness rule file (``path``, else $SHUXI_READINESS, else
+    ``config/readiness.yaml``), keeping every other line and comment, and check the file still loads.
+
+    Returns:
+        the file written.
+    Raises:
+        FileNotFoundError: no such file. DataFileError: the file was broken (it is then left as it was).
+    """
+    path = Path(path or os.environ.get("SHUXI_READINESS") or DEFAULT_READINESS)
+    old = path.read_text(encoding="utf-8")
+    line = f"visit_date: {day.isoformat()}"
+    new, count = re.subn(r"(?m)^visit_date:.*$", line, old)
+    if not count:
+        new = f"{line}\n{old}"
+    path.write_text(new, encoding="utf-8")
+    try:
+        load_model(path, ReadinessRule)
+    except Exception:
+        path.write_text(old, encoding="utf-8")
+        raise
+    return path
 
 
 def load_rule(path: str | Path | None = None) -> ReadinessRule:

@@ -272,7 +272,7 @@ class Reminders:
         local = now.astimezone(LOCAL_TZ)
         if not self.config.enabled:
             return "reminders are switched off in the settings"
-        if local.date() > self.rule.visit_date:
+        if self.rule.visit_date is not None and local.date() > self.rule.visit_date:
             return f"the visit date {self.rule.visit_date} has passed"
         if local.time().replace(tzinfo=None) < _clock(self.config.send_at):
             return f"before today's send time {self.config.send_at}"
@@ -329,7 +329,7 @@ class Reminders:
             return [Reply("用法：/remind off 关闭每日提醒，/remind on 重新开启，/remind 查看当前设置。")]
         if not self.config.enabled:
             return [Reply("每日备考提醒目前没有启用。")]
-        if self.local_today() > self.rule.visit_date:
+        if self.rule.visit_date is not None and self.local_today() > self.rule.visit_date:
             return [Reply(f"{self.rule.visit_label}的日期（{self.rule.visit_date.isoformat()}）已过，不再发送每日提醒。")]
         if reminders_off(self.store, person.id):
             return [Reply("您已关闭每日备考提醒。想重新开启，请发送 /remind on。")]

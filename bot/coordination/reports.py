@@ -158,12 +158,15 @@ class Report:
     unanswered: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def days_left(self) -> int:
-        """Days from today (local) to the visit date."""
-        return (self.rule.visit_date - self.today).days
+    def days_left(self) -> int | None:
+        """Days from today (local) to the visit date; None while the visit date is not set."""
+        return None if self.rule.visit_date is None else (self.rule.visit_date - self.today).days
 
     def countdown(self) -> str:
         """The countdown to the visit as a Chinese sentence."""
+        if self.rule.visit_date is None:
+            return (f"{self.rule.visit_label}日期未设定（市级协调员发送 /visitdate YYYY-MM-DD，"
+                    f"或运行 python -m bot visit-date YYYY-MM-DD）")
         when = f"{self.rule.visit_label}（{self.rule.visit_date.isoformat()}）"
         if self.days_left > 0:
             return f"距{when}还有 {self.days_left} 天"
