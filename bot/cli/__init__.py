@@ -169,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="database file (default: $SHUXI_DB or data/shuxi.db)")
     p.add_argument("--knowledge", help="knowledge folder (default: knowledge/)")
     p.add_argument("--quizzes", help="quiz folder (default: quizzes/)")
+    p.add_argument("--today", dest="global_today", metavar="YYYY-MM-DD",
+                   help="run as if today were this date (default: $SHUXI_TODAY, else the real date); "
+                        "stored times, practice due dates, readiness, reports and reminders all follow it")
     sub = p.add_subparsers(dest="command")
 
     s = sub.add_parser("chat", help="chat in the terminal")
@@ -202,12 +205,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_village_parsers(sub)
     from bot.cli.web import add_parsers as add_web_parsers   # [web] python -m bot web, coordinators web-code
     add_web_parsers(sub)
+    from bot.cli.grading import add_parsers as add_grading_parsers
+    add_grading_parsers(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
+    from bot.kernel import clock
+
+    try:
+        if args.global_today:
+            clock.set_today(args.global_today)
+        clock.today()   # a bad SHUXI_TODAY is reported here, not deep inside a command
+    except ValueError:
+        print(f"--today / SHUXI_TODAY takes a date like 2021-10-22, not "
+              f"{args.global_today or os.environ.get('SHUXI_TODAY')!r}", file=sys.stderr)
+        return 2
     try:
         if args.command is None:
             return cmd_serve(args) if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip() else cmd_chat(args)

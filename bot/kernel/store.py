@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,7 +19,9 @@ BUSY_TIMEOUT_S = 5.0
 
 def utcnow() -> str:
     """Return the current UTC time as ISO-8601 text with seconds (e.g. ``2026-11-29T07:10:35+00:00``)."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    from bot.kernel import clock
+
+    return clock.iso_now()
 
 
 class NotFoundError(Exception):
