@@ -102,6 +102,8 @@ class Dialog:
     def handle(self, msg: Incoming) -> list[Reply]:
         """Handle one message and return the replies to send, in order. Never raises for user input."""
         person = self.store.person(msg.person)
+        if not msg.private:
+            return self._in_group(person, msg)
         if msg.button is not None:
             return self._button(person, msg.button, msg.channel)
         text = _clean(msg.text or "")
@@ -121,6 +123,15 @@ class Dialog:
             if answered is not None:
                 return answered
         return self._question(person, text, msg.channel)
+
+    def _in_group(self, person: Person, msg: Incoming) -> list[Reply]:
+        """A group chat: policy questions and their suggested-entry buttons only; the person's registration,
+        practice and interview (kept for their private chat) are neither read nor changed."""
+        if msg.button is not None:
+            if msg.button.startswith("kb:"):
+                return self._button(person, msg.button, msg.channel)
+            return [Reply("这个按钮只在私聊里有效。")]
+        return self._question(person, _clean(msg.text or ""), msg.channel, private=False)
 
     def _typed_answer(self, person: Person, session: QuizSession, text: str) -> list[Reply] | None:
         """Read typed text as the answer to the open session's current question; None if it is not one."""
@@ -463,7 +474,7 @@ class Dialog:
                      f"发送 {again}，/me 查看薄弱指标。")
 
     # --- questions
-    def _question(self, person: Person, text: str, channel: str) -> list[Reply]:
+    def _question(self, person: Person, text: str, channel: str, private: bool = True) -> list[Reply]:
         if len(text) > MAX_QUESTION_CHARS:
             self.store.log_question(person.id, text, None, None, True, "too_long", channel)
             return [Reply(f"消息太长了（{len(text)}个字）。请一次只问一个问题，最好在50个字以内，"
@@ -473,7 +484,7 @@ class Dialog:
         self.store.log_question(person.id, text, best.entry.id if best else None, best.score if best else None,
                                 match.abstained, match.verdict.value, channel)
         replies = [self.answerer.reply(match)]
-        session = self.store.open_session(person.id)
+        session = self.store.open_session(person.id) if private else None
         if session is not None:
             hint = ("模拟访谈还在进行中：直接输入回答" if session.mode == "interview"
                     else "练习还在进行中：点选项，或输入选项字母、“对”“错”、填空答案作答")
