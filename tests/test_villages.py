@@ -14,11 +14,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.villages import facts as villages
+from bot import villages
 from bot.kernel.models import EntryId, QuestionType
 from bot.coordination.reports import Scope
 from bot.kernel.store import Store
-from bot.villages.facts import (CellError, VillageFileError, import_file, load_fields, read_village_file,
+from bot.villages import (CellError, VillageFileError, import_file, load_fields, read_village_file,
                                template_header, village_must_know, write_template)
 from bot.kernel.yamlfile import DataFileError
 
