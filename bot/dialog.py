@@ -116,6 +116,8 @@ class Dialog:
             return handler(person, arg.strip())
         state = self.store.get_state(person.id)
         if state.get("step"):
+            if self._question_during_registration(state["step"], text):
+                return self._question(person, text, msg.channel) + [self._registration_prompt(state["step"])]
             return self._registration_step(person, state, text)
         session = self.store.open_session(person.id)
         if session is not None and text:
@@ -313,10 +315,6 @@ class Dialog:
             what = {"name": "姓名", "town": "所在镇", "village": "所在村（或单位）"}[step]
             return [Reply(f"请输入{what}，{MAX_FIELD_CHARS}个字以内。")]
         if step == "name":
-            # Names are short; a longer line the bot can answer confidently is a question typed too early.
-            if len(text) > 12 or (len(text) > 4 and self.answerer.match(text).verdict is Verdict.answer):
-                return [Reply("这看起来像一个问题，不像姓名。请先输入您的姓名（12个字以内）；"
-                              "想先提问请发送 /cancel 退出登记。")]
             self.store.set_state(person.id, {"step": "role", "name": text})
             return [self._role_prompt(f"{text}，您好！请选择您的角色：")]
         if step == "town":
@@ -326,6 +324,28 @@ class Dialog:
         updated = self.store.register(person.id, state["name"], state["role"], state["town"], text)
         self.store.set_state(person.id, {})
         return [Reply(f"登记完成：{updated.name}，{Role(updated.role).label}，{updated.town} {updated.village}。\n\n{HELP}")]
+
+    def _question_during_registration(self, step: str, text: str) -> bool:
+        """Is ``text``, typed while registration waits for ``step``, a policy question rather than the answer?
+        Yes when it reads as a question (多少, 什么, ？ …); for the name (or an unrecognised role) also when the
+        bot can answer it confidently, or it is longer than a name (12 characters) and matches the plan at all. Town and unit names
+        (乡村振兴局) may match the plan, so there only the question words count."""
+        if step == "role" and self._role_from_text(text) is not None:
+            return False
+        if len(text) >= 4 and _QUESTION_WORDS.search(text):
+            return True
+        if step in ("name", "role") and len(text) > 4:
+            verdict = self.answerer.match(text).verdict
+            return verdict is Verdict.answer or (len(text) > 12 and verdict is Verdict.unsure)
+        return False
+
+    def _registration_prompt(self, step: str) -> Reply:
+        """The registration question still waiting for an answer, asked again after a policy question."""
+        if step == "role":
+            return self._role_prompt("请继续登记：请选择您的角色：")
+        what = {"name": "您的姓名（发送 /cancel 可跳过）", "town": "您所在的镇（市直部门的同志填“市直”）",
+                "village": "您所在的村（镇、市直部门的同志填单位名称）"}[step]
+        return Reply(f"请继续登记：请输入{what}：")
 
     def _role_prompt(self, text: str) -> Reply:
         return Reply(text, buttons=[[Button(r.label, f"role:{r.value}")] for r in Role])
