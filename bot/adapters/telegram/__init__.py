@@ -4,7 +4,7 @@ and replies back. The token is never logged.
 Modules: ``render`` (HTML, keyboards, limits, merging replies into few messages), ``sending`` (sending, and the
 refusals of Telegram that are not the person's problem), ``handlers`` (updates by kind and by chat type),
 ``concurrency`` (per-person ordered concurrent updates, flood control), ``coordination`` (menus, reminders,
-sending to many), ``app`` (wiring), ``serve`` (polling or webhook; start-up).
+sending to many), ``app`` (wiring), ``serving`` (polling or webhook; start-up).
 """
 
 from .app import build_application, install_coordination
@@ -22,7 +22,7 @@ from .coordination import (
 )
 from .render import keyboard, plan_parts, poll_fits, split_message, to_html
 from .sending import send_replies
-from .serve import TokenRejected, Webhook, connect, serve
+from .serving import TokenRejected, Webhook, connect, serve
 
 __all__ = [
     "build_application", "install_coordination", "FloodWaitLimiter", "PerPersonOrder", "GROUP_MENU",

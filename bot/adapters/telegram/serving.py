@@ -149,23 +149,26 @@ def serve(token: str, dialog: Dialog, *, reminders: "reminders_core.Reminders | 
     app = build_application(token, dialog, request if request is not None else default_request(),
                             reminders=reminders, coordinator_ids=coordinator_ids)
     loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)   # run_polling/run_webhook below carry on in this loop
+    asyncio.set_event_loop(loop)   # run_polling/run_webhook below carry on in this loop, and close it
     try:
-        loop.run_until_complete(connect(app, sleep))
-    except TokenRejected:
-        loop.run_until_complete(app.shutdown())
-        loop.close()
-        raise
+        try:
+            loop.run_until_complete(connect(app, sleep))
+        except BaseException:
+            loop.run_until_complete(app.shutdown())
+            loop.close()
+            raise
+        # bootstrap_retries=-1: should the network go away between getMe and the first getUpdates/setWebhook,
+        # python-telegram-bot keeps retrying too.
+        if webhook is None:
+            app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+        else:
+            app.run_webhook(listen=webhook.listen, port=webhook.port, url_path=webhook.path,
+                            webhook_url=webhook.url, secret_token=webhook.secret_token(),
+                            allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
     except KeyboardInterrupt:
-        loop.close()
-        return
-    # bootstrap_retries=-1: should the network go away between getMe and the first getUpdates/setWebhook,
-    # python-telegram-bot keeps retrying too.
-    if webhook is None:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
-        return
-    app.run_webhook(listen=webhook.listen, port=webhook.port, url_path=webhook.path, webhook_url=webhook.url,
-                    secret_token=webhook.secret_token(), allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+        pass
+    finally:
+        asyncio.set_event_loop(None)
 
 
 def configure_logging(token: str) -> None:
