@@ -116,6 +116,7 @@ class FakeBotAPI(BaseRequest):
         self.network_down = 0
         #: every message in every chat as Telegram keeps it: (chat id, message id) → message dict (+ "_html")
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._chat_messages: dict[int, list[int]] = {}   # chat id → its message ids, oldest first
         self._queries: dict[str, float] = {}
         self._message_id = 100
         self._query_id = 0
@@ -139,9 +140,8 @@ class FakeBotAPI(BaseRequest):
         Raises:
             LookupError: no message in that chat has such a button.
         """
-        for (chat, _), message in sorted(self.messages.items(), key=lambda kv: -kv[0][1]):
-            if chat != chat_id:
-                continue
+        for message_id in reversed(self._chat_messages.get(chat_id, [])):
+            message = self.messages[(chat_id, message_id)]
             rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
             if any(b.get("callback_data") == data for row in rows for b in row):
                 self._query_id += 1
@@ -154,7 +154,7 @@ class FakeBotAPI(BaseRequest):
 
     def last_message(self, chat_id: int) -> dict[str, Any]:
         """Return the newest message the bot has in ``chat_id`` (as Telegram keeps it, after edits)."""
-        return max(((k, m) for k, m in self.messages.items() if k[0] == chat_id), key=lambda km: km[0][1])[1]
+        return self.messages[(chat_id, self._chat_messages[chat_id][-1])]
 
     # --- the Bot API ----------------------------------------------------------------------------------------------
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
@@ -264,6 +264,7 @@ class FakeBotAPI(BaseRequest):
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, self._message_id)] = {**message, "_html": html_text}
+        self._chat_messages.setdefault(chat_id, []).append(self._message_id)
         return message
 
     def _edit(self, params: dict[str, Any], text: str | None = None, html_text: str | None = None) -> Any:

@@ -11,6 +11,7 @@ private chat a short note says so.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Message, MessageEntity, Update
@@ -158,8 +159,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button press: acknowledged (a refused acknowledgement is logged, the press still handled) and passed to
     the dialog.
 
-    At most two Bot API calls for a quiz step: the acknowledgement and one message with the verdict and the next
-    question. When the reply shows the same buttons again (a multiple-choice option ticked), the pressed message
+    At most two Bot API calls for a quiz step, made at once: the acknowledgement and one message with the verdict
+    and the next question. When the reply shows the same buttons again (a multiple-choice option ticked), the pressed message
     is edited instead, and not at all when nothing changed. A registration choice takes the role buttons away.
     In a group only the suggested-entry buttons of an answer work; any other press gets a note to talk
     privately.
@@ -178,14 +179,19 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_parts(context, chat_id, plan_parts(replies, polls=False))
         return
     replies = dialog_of(context).handle(Incoming(person_key(update), button=data, channel="telegram"))
-    await answer_query(query)
-    parts = plan_parts(replies, polls=True)
-    if parts and parts[0].poll is None and parts[0].attachment is None and _same_buttons(message, parts[0].markup):
-        if await edit_message(message, parts[0]):
-            parts = parts[1:]
-    elif data.startswith("role:"):
-        await remove_keyboard(message)   # the role is chosen: its buttons cannot be pressed again by mistake
-    await send_parts(context, update.effective_chat.id, parts, user_id=update.effective_user.id)
+
+    async def show() -> None:
+        parts = plan_parts(replies, polls=True)
+        if parts and parts[0].poll is None and parts[0].attachment is None \
+                and _same_buttons(message, parts[0].markup):
+            if await edit_message(message, parts[0]):
+                parts = parts[1:]
+        elif data.startswith("role:"):
+            await remove_keyboard(message)   # the role is chosen: its buttons cannot be pressed again by mistake
+        await send_parts(context, update.effective_chat.id, parts, user_id=update.effective_user.id)
+
+    # The acknowledgement and the reply are independent: one round trip, not two.
+    await asyncio.gather(answer_query(query), show())
 
 
 async def on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
