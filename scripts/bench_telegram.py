@@ -145,13 +145,19 @@ async def bench(users: int, rtt_ms: float, seconds: float, warmup: float, seed: 
         "updates": len(samples),
         "updates_per_s": len(samples) / seconds,
         "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+        "p99_ms": 1000 * _p99(latencies),
         "calls_per_update": sum(s[2] for s in samples) / len(samples),
         "quiz_steps": len(steps),
         "calls_per_quiz_step_max": max(steps) if steps else 0,
         "calls_per_quiz_step_mean": statistics.mean(steps) if steps else 0.0,
         "kinds": Counter(s[0] for s in samples),
+        "p99_ms_by_kind": {kind: 1000 * _p99(sorted(s[1] for s in samples if s[0] == kind))
+                           for kind in sorted({s[0] for s in samples})},
     }
+
+
+def _p99(values: list[float]) -> float:
+    return values[min(len(values) - 1, int(0.99 * len(values)))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     r = asyncio.run(bench(args.users, args.rtt_ms, args.seconds, args.warmup, args.seed))
     print(f"updates={r['updates']} in {args.seconds:g} s: {dict(r['kinds'])}")
+    print("p99_ms by kind: " + " ".join(f"{k}={v:.0f}" for k, v in r["p99_ms_by_kind"].items()))
     print(f"p50_ms={r['p50_ms']:.0f} quiz_steps={r['quiz_steps']} calls_per_quiz_step: "
           f"max={r['calls_per_quiz_step_max']} mean={r['calls_per_quiz_step_mean']:.2f}")
     print(f"users={args.users} rtt_ms={args.rtt_ms:g} updates_per_s={r['updates_per_s']:.1f} "
