@@ -3,7 +3,7 @@ library errors into clean messages and exit statuses.
 
     python -m bot                 terminal chat, or the Telegram bot when TELEGRAM_BOT_TOKEN is set
     python -m bot chat [--as ID]  terminal chat (buttons become numbered choices; stdin may be piped)
-    python -m bot serve           Telegram bot (long polling); needs TELEGRAM_BOT_TOKEN
+    python -m bot serve           Telegram bot (long polling, or --webhook-url URL --port N); needs TELEGRAM_BOT_TOKEN
     python -m bot ask [--json] [--batch FILE] [QUESTION]
     python -m bot validate [PATH]
     python -m bot unanswered [--since DATE]
@@ -149,17 +149,34 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the Telegram bot with long polling (token from TELEGRAM_BOT_TOKEN)."""
+    """Run the Telegram bot (token from TELEGRAM_BOT_TOKEN): long polling, or a webhook with ``--webhook-url URL
+    --port N``. Exit 2 when the token is missing or Telegram rejects it (one line, without the token)."""
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
         print("TELEGRAM_BOT_TOKEN is not set; use `python -m bot chat` for the terminal.", file=sys.stderr)
         return 2
-    from bot.adapters.telegram import run_polling
+    from bot.adapters import telegram
 
+    webhook = None
+    url, port = getattr(args, "webhook_url", None), getattr(args, "port", None)
+    if url is not None or port is not None:
+        if url is None or port is None:
+            print("serve: --webhook-url and --port go together", file=sys.stderr)
+            return 2
+        try:
+            webhook = telegram.Webhook(url, port, listen=args.listen)
+        except ValueError as exc:
+            print(f"serve: {exc}", file=sys.stderr)
+            return 2
     services: dict = {}
     dialog = make_dialog(args, services)
     coordinator_ids = [int(key[3:]) for key in services["coordinators"].coordinators if key.startswith("tg:")]
-    run_polling(token, dialog, reminders=services["reminders"], coordinator_ids=coordinator_ids)
+    try:
+        telegram.serve(token, dialog, reminders=services["reminders"], coordinator_ids=coordinator_ids,
+                       webhook=webhook)
+    except telegram.TokenRejected as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -178,7 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--as", dest="as_person", metavar="PERSON_ID", help="who you are (default: me)")
     s.set_defaults(func=cmd_chat)
 
-    s = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    s = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN); long polling by default")
+    s.add_argument("--webhook-url", metavar="URL",
+                   help="receive updates by webhook at this https URL (behind a reverse proxy) instead of polling")
+    s.add_argument("--port", type=int, metavar="N", help="local port the reverse proxy forwards the webhook to")
+    s.add_argument("--listen", default="127.0.0.1", metavar="ADDR",
+                   help="local address for the webhook server (default 127.0.0.1)")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("ask", help="answer a question (or --batch FILE, one per line)")
