@@ -5,7 +5,7 @@ import pytest
 
 from bot.qa.answers import Answerer
 from bot.qa.matcher import Matcher, Verdict
-from bot.kernel.text import cn_to_number, normalise
+from bot.kernel.text import normalise
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +79,6 @@ def test_json_shape(answerer):
     obj = answerer.as_json(answerer.match("逾期率"))
     assert obj["abstained"] is False and obj["answers"][0]["id"] == "work.finance.4"
     assert all(len(a["text"]) <= 800 for a in obj["answers"])
-
-
-@pytest.mark.parametrize("words, number", [("三十", "30"), ("二十八", "28"), ("一百五十", "150"), ("四千", "4000"),
-                                           ("零点五", "0.5"), ("二〇二一", "2021"), ("十", "10"), ("两", "2")])
-def test_number_words(words, number):
-    assert cn_to_number(words) == number
 
 
 @pytest.mark.parametrize("typed, form", [("百分之五十", "50%"), ("１０月１５日", "10月15日"), ("10月28号", "10月28日"),

@@ -7,7 +7,7 @@ library errors into clean messages and exit statuses.
     python -m bot ask [--json] [--batch FILE] [QUESTION]
     python -m bot validate [PATH]
     python -m bot unanswered [--since DATE]
-    python -m bot villages import FILE | template [OUT] | list   (see bot/cli_villages.py)
+    python -m bot villages import FILE | template [OUT] | list   (see bot/cli/villages.py)
 
 Exit statuses: 0 ok, 1 a validation finding or a failed command, 2 a broken knowledge base or bad usage.
 Environment: SHUXI_DB (database file, default ``data/shuxi.db``), SHUXI_KNOWLEDGE, SHUXI_QUIZZES,
@@ -99,7 +99,7 @@ def make_dialog(args: argparse.Namespace, services: dict | None = None) -> "Dial
         raise SystemExit(2) from None
     # [villages] village fact cards: /village, and each person's own village facts in /practice and /interview
     from bot.cli.villages import fields_path, load_fields_or_exit
-    from bot.villages import facts as villages
+    from bot import villages
 
     village_source = None
     if fields_path(args).is_file():
@@ -124,7 +124,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     fields = kroot / "villages" / "fields.yaml"   # [villages] the village field list, when the folder has one
     if fields.is_file():
-        from bot.villages.facts import load_fields
+        from bot.villages import load_fields
         try:
             print(f"ok: {len(load_fields(fields).fields)} village fields")
         except DataFileError as exc:

@@ -1,4 +1,4 @@
-"""``python -m bot villages …``: village sheets from the command line (a thin shell over :mod:`bot.villages.facts`).
+"""``python -m bot villages …``: village sheets from the command line (a thin shell over :mod:`bot.villages`).
 
     python -m bot villages import FILE      import a .xlsx/.csv of village sheets; every bad cell listed (sheet, row,
                                             column) and skipped; exit 1 if any
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from bot.kernel.yamlfile import DataFileError
 
 if TYPE_CHECKING:
-    from bot.villages.facts import VillageFields
+    from bot.villages import VillageFields
 
 
 def fields_path(args: argparse.Namespace) -> Path:
@@ -32,7 +32,7 @@ def fields_path(args: argparse.Namespace) -> Path:
 
 def load_fields_or_exit(args: argparse.Namespace) -> "VillageFields":
     """Load the field list; on a problem print every error (file, line, field) and exit with status 2."""
-    from bot.villages.facts import load_fields
+    from bot.villages import load_fields
 
     try:
         return load_fields(fields_path(args))
@@ -45,7 +45,7 @@ def load_fields_or_exit(args: argparse.Namespace) -> "VillageFields":
 def cmd_villages_import(args: argparse.Namespace) -> int:
     """Import village sheets; print the summary and every skipped cell; return 1 if any cell was skipped."""
     from bot.cli import open_store
-    from bot.villages.facts import VillageFileError, import_file
+    from bot.villages import VillageFileError, import_file
 
     fields = load_fields_or_exit(args)
     try:
@@ -59,7 +59,7 @@ def cmd_villages_import(args: argparse.Namespace) -> int:
 
 def cmd_villages_template(args: argparse.Namespace) -> int:
     """Write the empty village template."""
-    from bot.villages.facts import VillageFileError, write_template
+    from bot.villages import VillageFileError, write_template
 
     fields = load_fields_or_exit(args)
     try:
@@ -73,7 +73,7 @@ def cmd_villages_template(args: argparse.Namespace) -> int:
 def cmd_villages_list(args: argparse.Namespace) -> int:
     """List the imported villages (all, or one town's)."""
     from bot.cli import open_store
-    from bot.villages.facts import sheets_in_scope
+    from bot.villages import sheets_in_scope
 
     fields = load_fields_or_exit(args)
     sheets = sheets_in_scope(open_store(args), args.town)

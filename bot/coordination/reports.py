@@ -287,7 +287,7 @@ def _village_progress(store: Store, scope: Scope) -> dict[int, tuple[int, int]]:
     if "village_facts" not in store.db.table_names() or not store.db.execute(
             "select 1 from village_facts limit 1").fetchone():
         return {}
-    from bot.villages.facts import VillageFacts, place_key
+    from bot.villages import VillageFacts, place_key
 
     with_sheet = {(t, v) for t, v in store.db.execute("select distinct town_key, village_key from village_facts")}
     facts = VillageFacts(store)

@@ -1,5 +1,5 @@
 """Reading the spreadsheets coordinators keep (rosters, village sheets): .xlsx through openpyxl, .csv in UTF-8 or
-GBK (as Excel and WPS in China often save it). Shared by :mod:`bot.coordination.roster` and :mod:`bot.villages.facts`."""
+GBK (as Excel and WPS in China often save it). Shared by :mod:`bot.coordination.roster` and :mod:`bot.villages`."""
 
 from __future__ import annotations
 

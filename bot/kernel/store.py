@@ -221,10 +221,10 @@ def _m006_person_progress(db: sqlite_utils.Database) -> None:
 
 def _m007_village_facts(db: sqlite_utils.Database) -> None:
     """``village_facts``: the imported village sheets, one row per (town, village, field) — the town and village as
-    matched (``town_key``, ``village_key``: :func:`bot.villages.facts.place_key`) and as written in the latest import
+    matched (``town_key``, ``village_key``: :func:`bot.villages.place_key`) and as written in the latest import
     (``town``, ``village``), ``village_id`` (the hash used in village question ids), the field's key from
     ``knowledge/villages/fields.yaml``, ``value`` (text; a list as a JSON array), ``imported_at`` (the latest import
-    that held it) and ``changed_at`` (when the value last changed). See :mod:`bot.villages.facts`."""
+    that held it) and ``changed_at`` (when the value last changed). See :mod:`bot.villages`."""
     db.execute("create table village_facts (town_key text not null, village_key text not null, field text not null, "
                "village_id text not null, town text not null, village text not null, value text not null, "
                "imported_at text not null, changed_at text not null, primary key (town_key, village_key, field))")

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from bot.kernel.models import InterviewQuestion, KeyPoint, QuizQuestion
-from bot.kernel.text import cn_to_number, normalise, syllable, tokens
+from bot.kernel import figures
+from bot.kernel.text import normalise, syllable, tokens
 
 _RE_NOISE = re.compile(r"[^\u4e00-\u9fff0-9a-z.%]+")
 # Words around a figure that do not change it: "75%以上" answers "75%", "10月底前" answers "10月底". Words of
@@ -31,13 +32,14 @@ def _canon(text: str) -> tuple[str, set[str]]:
     """Return (the text without noise, qualifiers or direction words; its direction words)."""
     plain = _RE_NOISE.sub("", normalise(text))
     if _RE_CN_ONLY.match(plain):
-        plain = cn_to_number(plain)   # 三十 for 30种, 二百五十 for 250分
+        value = figures.number(plain)   # 三十 for 30种, 二百五十 for 250分
+        plain = figures.text_of(value) if value is not None else plain
     directions = set(_RE_DIRECTION.findall(plain))
     return _RE_QUALIFIER.sub("", _RE_DIRECTION.sub("", plain)), directions
 
 
-def _numbers(text: str) -> list[float]:
-    return [float(n) for n in _NUMBERS.findall(text)]
+def _numbers(text: str) -> list:
+    return figures.values(text)
 
 
 def fillin_correct(question: QuizQuestion, typed: str) -> bool:
@@ -69,8 +71,7 @@ def fillin_correct(question: QuizQuestion, typed: str) -> bool:
 
 def _numbers_only_prefix(typed: str, want: str) -> bool:
     """True when ``typed`` equals ``want`` up to where ``typed`` ends, numbers compared by value (0.50 = 0.5)."""
-    return _NUMBERS.sub(lambda m: f"{float(m.group()):g}", want).startswith(
-        _NUMBERS.sub(lambda m: f"{float(m.group()):g}", typed))
+    return figures.same_numbers(want).startswith(figures.same_numbers(typed))
 
 
 def _sounds(text: str) -> str:
