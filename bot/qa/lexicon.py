@@ -171,6 +171,14 @@ class Lexicon:
         out.append(text[pos:])
         return "".join(out), hits
 
+    def concepts_in(self, question: str) -> list[str]:
+        """Return the concepts a question as typed hits, each once, in order (for curators' unanswered log)."""
+        seen: list[str] = []
+        for h in self.find(normalise(question)):
+            if h.concept not in seen:
+                seen.append(h.concept)
+        return seen
+
     def other_place(self, text: str) -> str | None:
         """Return the first other city or county named in ``text`` (normalised), or None."""
         if self._rx_places is None:
@@ -219,12 +227,12 @@ def load_lexicon(path: Path, display: str, kb_texts: list[str]) -> tuple[Lexicon
             if len(halves) > 2 or not all(halves):
                 errors.append(DataError(display, pline, where, f"'{phrase}': at most one … and text on both sides"))
                 continue
+            if len(norm.replace(_GAP_MARK, "")) < 2:
+                errors.append(DataError(display, pline, where, f"'{phrase}': a phrase, not a single character"))
+                continue
             if len(halves) == 1 and norm in kb:
                 errors.append(DataError(display, pline, where, f"'{phrase}' is already a word of the knowledge base: "
                                         "it needs no mapping"))
-                continue
-            if len(norm.replace(_GAP_MARK, "")) < 2:
-                errors.append(DataError(display, pline, where, f"'{phrase}': a phrase, not a single character"))
                 continue
             if norm in owner and owner[norm] != c.concept:
                 errors.append(DataError(display, pline, where, f"'{phrase}' is also a phrase of '{owner[norm]}'"))

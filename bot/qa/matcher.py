@@ -46,6 +46,9 @@ JUNCTION = 0.25
 UNKNOWN_WHEN_NAMED = 0.5
 NAMED_COVER = 0.66
 NAMED_AT = 0.75      # a one-pair question scores this only when the pair is in a title or alias
+#: A best entry scoring between this and ABSTAIN_BELOW is still offered (with the runners-up as buttons) when the
+#: question named, in everyday words of the lexicon, a concept the entry states: something relevant did score.
+CONCEPT_FLOOR = 0.25
 #: A clause of a message is answered on its own (two questions in one) only from this score.
 PART_CONFIDENT = 0.5
 #: A whole message answered this well (and clearly) is taken for one question, not cut into clauses.
@@ -315,6 +318,13 @@ class Matcher:
                 out[pair] = max(out.get(pair, 0.0), weight)
         return out
 
+    def _holds_concept(self, entry: Entry, hits: list[Hit]) -> bool:
+        """True when the question named (in everyday words) a concept that ``entry`` itself states."""
+        if not hits:
+            return False
+        text = apply_synonyms(normalise("\n".join((entry.title, *entry.aliases, entry.answer))), self.synonyms)
+        return any(apply_synonyms(h.concept, self.synonyms) in text for h in hits)
+
     def _known_pair(self, chars: str) -> bool:
         """True when two characters are a pair of the knowledge base's own text (as written)."""
         return f"c{chars}" in self._chars
@@ -372,11 +382,20 @@ class Matcher:
         if len(clauses) < 2:
             return whole
         subs = [self._match_one(c, limit) for c in clauses[:MAX_PARTS + 2]]
-        answered: list[Match] = []
+        whole_best = whole.candidates[0] if whole.verdict in (Verdict.answer, Verdict.unsure) else None
+        answered: list[Match] = []   # one per clause answered on its own, its chosen entry first
+        own: list[Candidate] = []      # each such clause's own best entry
         for m in subs:
-            if (m.verdict in (Verdict.answer, Verdict.unsure) and m.candidates[0].score >= PART_CONFIDENT
-                    and all(a.candidates[0].entry.id != m.candidates[0].entry.id for a in answered)):
-                answered.append(m)
+            if m.verdict not in (Verdict.answer, Verdict.unsure) or m.candidates[0].score < PART_CONFIDENT:
+                continue
+            pick = m.candidates[0]
+            same = next((c for c in m.candidates if whole_best and c.entry.id == whole_best.entry.id), None)
+            if same is not None and same.score >= pick.score - AMBIGUITY_GAP:
+                pick = same   # the entry explaining the whole message, when it is as good for the clause
+            if all(a.candidates[0].entry.id != pick.entry.id for a in answered):
+                answered.append(Match(m.query, m.verdict, [pick, *(c for c in m.candidates if c is not pick)],
+                                      m.concepts))
+                own.append(m.candidates[0])
         answered = answered[:MAX_PARTS]
         no_figure = [m for m in subs if m.verdict is Verdict.no_figure]
         asked_about = {c.entry.id for m in no_figure for c in m.candidates}
@@ -384,15 +403,14 @@ class Matcher:
             # The other clause is about the same topic as the figure the plan does not give (能贷多少, 利息谁出):
             # answering it would look like answering the figure.
             return whole if whole.verdict is Verdict.no_figure else no_figure[0]
-        if whole.verdict is Verdict.answer and any(m.candidates[0].entry.id == whole.candidates[0].entry.id
-                                                   for m in answered):
-            return whole   # one clear answer that one of the clauses agrees with
-        if (whole.verdict is Verdict.unsure and len(answered) == 1
-                and answered[0].candidates[0].entry.id in {c.entry.id for c in whole.candidates}):
-            # Close candidates for the whole, and only one clause answerable on its own: it says which.
-            first = answered[0].candidates[0]
-            rest = [c for c in whole.candidates if c.entry.id != first.entry.id]
-            return Match(query, whole.verdict, [first, *rest], whole.concepts)
+        if len(answered) == 1 and whole_best is not None and not no_figure:
+            first = own[0]
+            if first.entry.id == whole_best.entry.id or whole.verdict is Verdict.answer:
+                return whole   # one question; its clauses agree with the whole message's answer
+            if first.entry.id in {c.entry.id for c in whole.candidates}:
+                # Close candidates for the whole, and only one clause answerable on its own: it says which.
+                rest = [c for c in whole.candidates if c.entry.id != first.entry.id]
+                return Match(query, whole.verdict, [first, *rest], whole.concepts)
         if len(answered) >= 2 or (answered and (whole.verdict is Verdict.abstain or no_figure)):
             firsts = [m.candidates[0] for m in answered]
             rest = [c for c in whole.candidates if c.entry.id not in {f.entry.id for f in firsts}]
@@ -473,7 +491,7 @@ class Matcher:
         ranked.sort(key=lambda c: c.score, reverse=True)
         ranked = ranked[:limit]
         top = ranked[0].score
-        if top < ABSTAIN_BELOW:
+        if top < ABSTAIN_BELOW and not (top >= CONCEPT_FLOOR and self._holds_concept(ranked[0].entry, hits)):
             return Match(query, Verdict.abstain, ranked, hits)
         if len(grams) == 1 and top < NAMED_AT:
             # One pair only (中国, 第三, a bare number): it must name an entry (title or alias), not merely occur
