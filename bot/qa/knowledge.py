@@ -35,7 +35,12 @@ from bot.kernel.models import (
     Synonyms,
 )
 from bot.kernel.roles import Role
-from bot.kernel.yamlfile import DataError, DataFileError, load_model, load_model_with_lines
+from bot.kernel.yamlfile import (
+    DataError,
+    DataFileError,
+    load_model,
+    load_model_with_lines,
+)
 from bot.qa.lexicon import Lexicon, load_lexicon
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

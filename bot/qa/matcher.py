@@ -26,6 +26,7 @@ from enum import Enum
 
 from rapidfuzz import fuzz
 
+from bot.kernel import figures
 from bot.kernel.models import Entry, FactKind
 from bot.kernel.text import has_content, is_cjk, normalise, tokens
 from bot.qa.lexicon import Hit, Lexicon
@@ -93,7 +94,7 @@ _RE_SPOKEN_NOT = re.compile(r"没有?(?=([\u4e00-\u9fff]))")
 _CLAUSE_BREAK = re.compile(r"[？?！!。；;，,\s]+")
 _ASKS_RATE = re.compile(r"(.)率(?:是|要|为|有)?(?:多少|几)|百分之(?:几|多少)|比例(?:是|为|要求|要|有)?(?:多少|几)")
 _ASKS_COUNT = re.compile(r"(?:几|多少)[^，,。？?！!]{0,4}?(次|户|人)")
-_NUMBER_BEFORE = r"(?:\d+|[一二两三四五六七八九十百千]+)"
+_NUMBER_BEFORE = rf"(?:\d+|[{figures.CN_NUMERALS}]+)"
 _LEAD_IN_ANSWER = re.compile(r"牵头|负责|组长|担任|责任人")
 _NUMBER_KINDS = {FactKind.percent, FactKind.money, FactKind.score, FactKind.count}
 _LEVEL_KINDS = {FactKind.percent, FactKind.money, FactKind.count}   # a threshold, not an indicator's 分值
