@@ -135,9 +135,17 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     if not rows:
         print("no unanswered questions")
         return 0
+    kroot, qroot = _paths(args)
+    try:
+        lexicon = knowledge.load(kroot, qroot, os.environ.get("SHUXI_ASSESSMENT")).lexicon
+    except DataFileError:
+        lexicon = None   # the log is still worth reading while the knowledge base is being fixed
     for r in rows:
         score = "-" if r["max_score"] is None else f"{r['max_score']:.2f}"
-        print(f"{r['count']:>4}  {score:>5}  {r['last_asked'][:10]}  {r['text'][:80]}  (best: {r['best_id'] or '-'})")
+        # Which everyday phrases the lexicon knew in it: what to add next is what it did not.
+        concepts = "、".join(lexicon.concepts_in(r["text"])) if lexicon is not None else "?"
+        print(f"{r['count']:>4}  {score:>5}  {r['last_asked'][:10]}  {r['text'][:80]}  "
+              f"(best: {r['best_id'] or '-'}; lexicon: {concepts or '-'})")
     return 0
 
 
