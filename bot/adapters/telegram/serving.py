@@ -21,7 +21,7 @@ from typing import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
