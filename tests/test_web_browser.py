@@ -74,8 +74,15 @@ def phone(browser):
     context.close()
 
 
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+def shot(page, name: str, full_page: bool = False) -> None:
+    """Save a screenshot; a cold headless Chromium sometimes fails its first capture ("Unable to capture
+    screenshot"), so one failed capture is tried again after the page settles."""
+    path = str(SHOTS / f"{name}.png")
+    try:
+        page.screenshot(path=path, full_page=full_page)
+    except Exception:   # playwright's Error: the protocol call failed, not the page
+        page.wait_for_timeout(500)
+        page.screenshot(path=path, full_page=full_page)
 
 
 def ask(page, text: str) -> None:
@@ -175,7 +182,7 @@ def test_coordinator_report_download_and_other_town_refused(server, phone):
     assert "嘉积镇" in text and "王德福" in text and "冯春梅" not in text
     assert phone.evaluate("document.querySelector('img.chart').naturalWidth") > 0
     shot(phone, "12-report")
-    phone.screenshot(path=str(SHOTS / "12-report-full.png"), full_page=True)
+    shot(phone, "12-report-full", full_page=True)
     with phone.expect_download() as download:
         phone.click("text=下载 Excel 表格")
     assert download.value.suggested_filename.endswith(".xlsx")
