@@ -290,3 +290,24 @@ def test_report_command_line(tmp_path):
     text = every_text_of_xlsx(xlsx.read_bytes())
     assert out.returncode == 0 and "冯春梅" in text and "<b>李&明" not in text
     assert run("--db", db, "report", "--scope", "county").returncode == 2
+
+
+def test_me_shows_the_persons_own_verdict_check_by_check(kb, store):
+    """Issue 11: a cadre sees their own checks (✔/✘), the one next step and the visit countdown on /me."""
+    from bot.coordination import own_verdict
+    from bot.dialog import Dialog
+
+    dialog = Dialog(kb, store)
+    rule = load_rule()
+    own_verdict.install(dialog, rule)
+    chat = Chat(dialog, "cli:wang")
+    chat.say("/start")
+    chat.say("王海")
+    chat.say("村支书")
+    chat.say("嘉积镇")
+    chat.say("椰林村")
+    text = "\n".join(r.text for r in chat.say("/me"))
+    assert "准备情况：✘ 还没达标" in text
+    assert "下一步：" in text
+    assert "✘" in text.split("准备情况", 1)[1]
+    assert "评估组进驻日期还没定" in text   # the shipped rule has no visit date until a coordinator sets one

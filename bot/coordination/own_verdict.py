@@ -1,0 +1,44 @@
+"""``/me`` shows each cadre their own readiness verdict: every check with ✔/✘ and its figures, the one next step,
+and the days to the visit — the same verdict coordinators see, judged by the same rule.
+
+Installed on top of the practice feature's ``/me`` (it adds one reply and changes nothing else there).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from bot.kernel.messages import Reply
+from bot.kernel.scope import Scope
+from bot.kernel.store import Person
+
+from .readiness import ReadinessRule, verdict_for_person
+from .reports import build_report
+
+if TYPE_CHECKING:
+    from bot.dialog import Dialog
+
+
+def own_verdict_text(dialog: "Dialog", rule: ReadinessRule, person: Person) -> str | None:
+    """Return the person's verdict as :func:`bot.coordination.readiness.verdict_for_person` writes it, judged within
+    their own town (the only scope their row can be in); None when they are in no report (not registered and not
+    on the roster)."""
+    if not person.town:
+        return None
+    report = build_report(dialog.store, dialog.kb, rule, Scope(person.town), with_unanswered=False)
+    mine = next((p for p in report.people if p.person_id == person.id), None)
+    if mine is None:
+        return None
+    return verdict_for_person(mine.verdict, report.days_left)
+
+
+def install(dialog: "Dialog", rule: ReadinessRule) -> None:
+    """Add the person's own verdict to ``/me`` (after what the practice feature shows)."""
+    shown: Callable[[Person, str], list[Reply]] = dialog.commands["me"]
+
+    def me(person: Person, arg: str) -> list[Reply]:
+        replies = shown(person, arg)
+        text = own_verdict_text(dialog, rule, person)
+        return replies + [Reply(text)] if text else replies
+
+    dialog.add_command("me", me)
