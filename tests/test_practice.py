@@ -170,7 +170,7 @@ def test_per_person_questions_reach_only_their_people(kb, store, dialog):
     picked = dialog.practice.pick(store.person("cli:yelin"), 500)
     assert "v.yelin.households" in picked
     session = store.start_session(store.person("cli:yelin").id, ["v.yelin.households"], mode="practice")
-    assert "椰林村有多少户" in dialog._ask(session).text
+    assert "椰林村有多少户" in dialog.practicing.ask(session).text
     reply = mine.say("320")[0].text
     assert "回答正确" in reply and "来源：椰林村村情表（导入）" in reply
 

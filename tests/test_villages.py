@@ -402,7 +402,7 @@ def everything_shown_to(dialog, store, chat: Chat, source) -> str:
            chat.say("/village 嘉积镇 椰林村")[0].text]
     for qid in dialog.practice.pick(person, 10 ** 4):
         q = dialog.quiz.question(qid)
-        out += [q.question, *q.options, q.answer_text, q.explanation, dialog._source_line(q)]
+        out += [q.question, *q.options, q.answer_text, q.explanation, dialog.practicing.source_line(q)]
     for q in source.interview_for(person):
         out += [q.question, q.model_answer, *(p.point for p in q.key_points)]
     for command in ("/practice", "/interview"):

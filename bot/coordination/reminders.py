@@ -368,5 +368,5 @@ def install(dialog: "Dialog", rule: ReadinessRule, config: ReminderConfig | None
         as :func:`load_config` when loading the default settings.
     """
     reminders = Reminders(dialog.store, dialog.kb, rule, config or load_config(), clock)
-    dialog.add_command(COMMAND, reminders.command)
+    dialog.add_command(COMMAND, reminders.command, help="• /remind off 关闭每日备考提醒（/remind on 重新打开）", order=70)
     return reminders

@@ -110,6 +110,7 @@ def install(dialog: "Dialog", fields: VillageFields | None = None,
     """
     source = VillageFacts(dialog.store, fields)
     dialog.add_question_source(source)
-    dialog.add_command("village", VillageCommand(source, scope_of))
+    dialog.add_command("village", VillageCommand(source, scope_of),
+                       help="• /village 看本村的村情卡（户数、脱贫户、产业等，评估组会问）", order=50)
     return source
 

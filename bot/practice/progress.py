@@ -1,0 +1,60 @@
+"""A person's own progress, as ``/me`` shows it: answers, weakest indicators, spaced-repetition cards, mock
+interviews."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from bot.kernel.roles import Role
+from bot.kernel.store import Person
+
+if TYPE_CHECKING:
+    from .chat import PracticeChat
+
+
+def me_text(chat: "PracticeChat", person: Person) -> str:
+    """Return ``/me`` for ``person``: who they are, answered/right (%), the three weakest indicators (right/answered
+    per indicator or entry of the plan), then :func:`practice_status`."""
+    answers = chat.store.answers(person.id)
+    who = (f"{person.name}（{Role(person.role).label}，{person.town} {person.village}）"
+           if person.registered and person.role else "未登记（发送 /start 登记）")
+    practice = practice_status(chat, person)
+    if not answers:
+        return f"{who}\n还没有做过练习。发送 /practice 或 /quiz 开始。{practice}"
+    right = sum(a["correct"] for a in answers)
+    per_indicator: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for a in answers:
+        q = chat.quiz.by_id.get(a["question_id"])
+        if q is None:
+            continue
+        # Grouped by indicator; questions on the plan's other parts (sampling, areas …) by their entry.
+        topic = chat.kb.by_id.get(q.indicator or q.entry)
+        if topic is not None:
+            per_indicator[topic.title][0] += 1
+            per_indicator[topic.title][1] += a["correct"]
+    weakest = sorted(((r / n, n, t) for t, (n, r) in per_indicator.items() if r < n))[:3]
+    lines = [who, f"已答 {len(answers)} 题，答对 {right} 题，正确率 {100 * right / len(answers):.0f}%。"]
+    if weakest:
+        lines.append("最需要加强的指标和内容：")
+        lines += [f"• {t}：答对 {round(acc * n)}/{n}" for acc, n, t in weakest]
+    elif right == len(answers):
+        lines.append("目前答过的题全部答对，继续保持！")
+    return "\n".join(lines) + practice
+
+
+def practice_status(chat: "PracticeChat", person: Person) -> str:
+    """One or two lines (each led by a line break) on spaced-repetition cards and the best mock interview; empty
+    if neither."""
+    cards = chat.practice.cards(person.id)
+    now = datetime.now(timezone.utc).isoformat()
+    lines = []
+    if cards:
+        due = sum(1 for c in cards.values() if c["due"] <= now)
+        lines.append(f"间隔复习：{len(cards)} 道题在复习中，现在到期 {due} 道（/practice）。")
+    best = chat.store.db.execute("select max(score), count(*) from mock_interviews where person_id = ?",
+                                 [person.id]).fetchone()
+    if best[1]:
+        lines.append(f"模拟访谈：做过 {best[1]} 次，最高 {best[0]:.0f} 分（/interview）。")
+    return "".join("\n" + line for line in lines)
