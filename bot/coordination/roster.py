@@ -241,8 +241,9 @@ def new_invite_code() -> str:
 
 
 def import_rows(store: Store, rows: list[RosterRow]) -> ImportResult:
-    """Add or update roster rows in one transaction, keyed on (姓名, 镇, 村); new rows get an invite code, and a
-    changed role is also set on the bound account, if any.
+    """Add or update roster rows, keyed on (姓名, 镇, 村), committed in short batches
+    (:meth:`Store.write_in_batches`); new rows get an invite code, and a changed role is also set on the bound
+    account, if any.
 
     Args:
         store: the database.
@@ -252,23 +253,25 @@ def import_rows(store: Store, rows: list[RosterRow]) -> ImportResult:
     """
     result = ImportResult()
     now = utcnow()
-    with store.db.conn:
-        for row in rows:
-            existing = next(store.db.query("select id, role, phone, person_id from roster where name = ? and "
-                                           "town = ? and village = ?", [row.name, row.town, row.village]), None)
-            if existing is None:
-                store.db.execute("insert into roster (name, role, town, village, phone, invite_code, imported_at, "
-                                 "updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                                 [row.name, row.role, row.town, row.village, row.phone, new_invite_code(), now, now])
-                result.added += 1
-            elif (existing["role"], existing["phone"]) != (row.role, row.phone):
-                store.db.execute("update roster set role = ?, phone = ?, updated_at = ? where id = ?",
-                                 [row.role, row.phone, now, existing["id"]])
-                if existing["person_id"] is not None:   # the bound account practises for the corrected role
-                    store.db.execute("update people set role = ? where id = ?", [row.role, existing["person_id"]])
-                result.updated += 1
-            else:
-                result.unchanged += 1
+
+    def write(row: RosterRow) -> str:
+        existing = next(store.db.query("select id, role, phone, person_id from roster where name = ? and "
+                                       "town = ? and village = ?", [row.name, row.town, row.village]), None)
+        if existing is None:
+            store.db.execute("insert into roster (name, role, town, village, phone, invite_code, imported_at, "
+                             "updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [row.name, row.role, row.town, row.village, row.phone, new_invite_code(), now, now])
+            return "added"
+        if (existing["role"], existing["phone"]) != (row.role, row.phone):
+            store.db.execute("update roster set role = ?, phone = ?, updated_at = ? where id = ?",
+                             [row.role, row.phone, now, existing["id"]])
+            if existing["person_id"] is not None:   # the bound account practises for the corrected role
+                store.db.execute("update people set role = ? where id = ?", [row.role, existing["person_id"]])
+            return "updated"
+        return "unchanged"
+
+    for kind in store.write_in_batches(rows, write):
+        setattr(result, kind, getattr(result, kind) + 1)
     return result
 
 

@@ -213,7 +213,8 @@ def read_village_file(path: str | Path, fields: VillageFields,
 
 
 def import_rows(store: Store, rows: list[VillageRow], now: str | None = None) -> VillageImportResult:
-    """Add or update the villages' values in one transaction, one row per (town, village, field).
+    """Add or update the villages' values, one row per (town, village, field), committed in batches of about a
+    quarter of a second each (:meth:`Store.write_in_batches`), so the bot keeps answering during a long import.
 
     A value already stored and unchanged only gets the new import time; the town's and village's names are set to
     how this import writes them. Fields a row leaves blank keep their earlier values.
@@ -223,35 +224,36 @@ def import_rows(store: Store, rows: list[VillageRow], now: str | None = None) ->
     """
     result = VillageImportResult()
     now = now or utcnow()
-    with store.db.conn:
-        for row in rows:
-            tkey, vkey = place_key(row.town, "town"), place_key(row.village, "village")
-            old = {r["field"]: r["value"] for r in store.db.query(
-                "select field, value from village_facts where town_key = ? and village_key = ?", [tkey, vkey])}
-            store.db.execute("update village_facts set town = ?, village = ? where town_key = ? and village_key = ?",
-                             [row.town, row.village, tkey, vkey])
-            changed = False
-            for key, value in row.values.items():
-                if key not in old:
-                    result.values_added += 1
-                elif old[key] != value:
-                    result.values_updated += 1
-                else:
-                    result.values_unchanged += 1
-                changed |= old.get(key) != value
-                store.db.execute(
-                    "insert into village_facts (town_key, village_key, field, village_id, town, village, value, "
-                    "imported_at, changed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "on conflict (town_key, village_key, field) do update set value = excluded.value, "
-                    "imported_at = excluded.imported_at, "
-                    "changed_at = case when value = excluded.value then changed_at else excluded.changed_at end",
-                    [tkey, vkey, key, village_id(row.town, row.village), row.town, row.village, value, now, now])
-            if not old:
-                result.added += 1
-            elif changed:
-                result.updated += 1
+
+    def write(row: VillageRow) -> tuple[str, int, int, int]:
+        tkey, vkey = place_key(row.town, "town"), place_key(row.village, "village")
+        old = {r["field"]: r["value"] for r in store.db.query(
+            "select field, value from village_facts where town_key = ? and village_key = ?", [tkey, vkey])}
+        store.db.execute("update village_facts set town = ?, village = ? where town_key = ? and village_key = ?",
+                         [row.town, row.village, tkey, vkey])
+        added = updated = unchanged = 0
+        for key, value in row.values.items():
+            if key not in old:
+                added += 1
+            elif old[key] != value:
+                updated += 1
             else:
-                result.unchanged += 1
+                unchanged += 1
+            store.db.execute(
+                "insert into village_facts (town_key, village_key, field, village_id, town, village, value, "
+                "imported_at, changed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "on conflict (town_key, village_key, field) do update set value = excluded.value, "
+                "imported_at = excluded.imported_at, "
+                "changed_at = case when value = excluded.value then changed_at else excluded.changed_at end",
+                [tkey, vkey, key, village_id(row.town, row.village), row.town, row.village, value, now, now])
+        kind = "added" if not old else ("updated" if added or updated else "unchanged")
+        return kind, added, updated, unchanged
+
+    for kind, added, updated, unchanged in store.write_in_batches(rows, write):
+        setattr(result, kind, getattr(result, kind) + 1)
+        result.values_added += added
+        result.values_updated += updated
+        result.values_unchanged += unchanged
     return result
 
 
