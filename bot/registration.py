@@ -23,7 +23,9 @@ def role_from_text(text: str) -> Role | None:
     exact = [r for r in Role if text == r.value or text == r.label]
     if exact:
         return exact[0]
-    from bot.coordination.roster import role_from_text as cadre_words   # 村支书, 帮扶干部 …, as in the roster
+    from bot.coordination.roster import (
+        role_from_text as cadre_words,  # 村支书, 帮扶干部 …, as in the roster
+    )
 
     known = cadre_words(text)
     if known is not None:

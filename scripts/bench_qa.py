@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.kernel.models import Entry  # noqa: E402
 from bot.qa import knowledge  # noqa: E402
 from bot.qa.matcher import Matcher  # noqa: E402
-from bot.kernel.models import Entry  # noqa: E402
 
 OFF_TOPIC = ["今天天气怎么样", "护照怎么办理", "帮我写一首诗", "股票明天会涨吗", "高铁票怎么退", "你好", "😀", "？？"]
 

@@ -20,11 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.qa import knowledge  # noqa: E402
-from bot.coordination import reports  # noqa: E402
+from bot.coordination import (
+    report_views,
+    reports,  # noqa: E402
+)
 from bot.coordination.readiness import ReadinessRule  # noqa: E402
 from bot.kernel.roles import Role  # noqa: E402
 from bot.kernel.store import Store  # noqa: E402
+from bot.qa import knowledge  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红燕鹏辉海波宁晨文斌浩凯建国志宏"
@@ -101,7 +104,7 @@ def main() -> None:
 
     def run(scope: reports.Scope) -> None:
         report = reports.build_report(store, kb, rule, scope)
-        reports.render_report_text(report)
+        report_views.render_report_text(report)
 
     city = best_of(3, lambda: run(reports.Scope(None)))
     town = best_of(3, lambda: run(reports.Scope("测试3镇")))

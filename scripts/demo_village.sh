@@ -28,7 +28,7 @@ current() {
 import random, sys
 from bot.kernel.models import QuestionType
 from bot.kernel.store import Store
-from bot.villages.facts import VillageFacts
+from bot.villages import VillageFacts
 store = Store(sys.argv[1])
 session = store.open_session(store.person(sys.argv[2]).id)
 question = VillageFacts(store).question(session.question_ids[session.position])

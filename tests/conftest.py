@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.qa import knowledge
 from bot.dialog import Dialog
 from bot.kernel.messages import Incoming, Reply
-from bot.practice.quiz import QuizMaster
 from bot.kernel.store import Store
+from bot.practice.quiz import QuizMaster
+from bot.qa import knowledge
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

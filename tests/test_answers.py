@@ -3,9 +3,9 @@ filler; and honest abstention. Wording here is our own, not the evaluation sets'
 
 import pytest
 
+from bot.kernel.text import normalise
 from bot.qa.answers import Answerer
 from bot.qa.matcher import Matcher, Verdict
-from bot.kernel.text import normalise
 
 
 @pytest.fixture(scope="module")

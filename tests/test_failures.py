@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
+import bot.cli.common  # noqa: F401  (cli.common below)
 from bot.dialog import Dialog
 from bot.kernel.store import Store
 from bot.kernel.yamlfile import DataFileError, load_model
@@ -178,7 +179,7 @@ def test_12_a_full_disk_during_an_import_exits_3_with_one_line(tmp_path, monkeyp
             pages = self.db.execute("pragma page_count").fetchone()[0]
             self.db.execute(f"pragma max_page_count = {pages + 2}")   # SQLite's own "database or disk is full"
 
-    monkeypatch.setattr(cli, "Store", FullDisk)
+    monkeypatch.setattr(cli.common, "Store", FullDisk)
     roster = tmp_path / "roster.csv"
     roster.write_text("姓名,角色,镇,村\n" + "".join(f"测试{i},村支书,嘉积镇,村{i}\n" for i in range(3000)),
                       encoding="utf-8")

@@ -5,7 +5,14 @@ from decimal import Decimal
 
 import pytest
 
-from bot.kernel.figures import Figure, figures, number, same_numbers, single_figure, to_digits
+from bot.kernel.figures import (
+    Figure,
+    figures,
+    number,
+    same_numbers,
+    single_figure,
+    to_digits,
+)
 
 
 @pytest.mark.parametrize("words, value", [

@@ -8,13 +8,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.coordination import reports
-
-from bot.coordination import roster
-
-from bot.kernel import store as store_module
+from bot.coordination import reports, roster
 from bot.coordination.readiness import ReadinessRule
 from bot.coordination.reports import Scope, build_report, role_questions
+from bot.kernel import store as store_module
 from bot.kernel.store import Store
 
 ROSTER = "姓名,角色,镇,村\n甲一,村党组织书记,甲镇,一村\n甲二,帮扶联系人,甲镇,一村\n乙一,村党组织书记,乙镇,二村\n"

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from fsrs import Rating
 
-from bot.practice.generate import questions_from_facts
-from bot.practice.grading import fillin_correct, grade_interview, point_covered
 from bot.kernel.models import KeyPoint, QuestionType, QuizQuestion
 from bot.kernel.roles import Role
+from bot.practice.generate import questions_from_facts
+from bot.practice.grading import fillin_correct, grade_interview, point_covered
 
 from .test_dialog import register, right_answer
 

@@ -13,15 +13,23 @@ import pytest
 from telegram import Update
 from telegram.error import BadRequest, TimedOut
 
-from bot.adapters.telegram import Outgoing, build_application, send_due_reminders, send_many
+from bot.adapters.telegram import (
+    Outgoing,
+    build_application,
+    send_due_reminders,
+    send_many,
+)
 from bot.cli import build_parser, main, make_dialog
-from bot.coordination import reminders
-from bot.coordination import reports
-from bot.coordination import roster
-from bot.dialog import Dialog
+from bot.coordination import reminders, report_views, roster
 from bot.coordination.readiness import ReadinessRule
-from bot.coordination.reminders import QuietHours, ReminderConfig, Reminders, load_config
+from bot.coordination.reminders import (
+    QuietHours,
+    ReminderConfig,
+    Reminders,
+    load_config,
+)
 from bot.coordination.reports import Scope, build_report
+from bot.dialog import Dialog
 from bot.kernel.store import Store
 from bot.kernel.yamlfile import DataFileError
 
@@ -223,9 +231,9 @@ def test_a_blocked_person_is_marked_unreachable_the_others_get_theirs_and_flood_
     # The reports show who could not be reached.
     report = build_report(store, kb, RULE, Scope("嘉积镇"))
     assert [p.name for p in report.people if p.unreachable] == ["符文强"]
-    assert "无法联系 1" in reports.render_report_text(report)
+    assert "无法联系 1" in report_views.render_report_text(report)
     person = [p for p in report.people if p.name == "符文强"]
-    assert "无法联系（已屏蔽机器人）" in reports.render_person_text(person, store, kb, RULE)
+    assert "无法联系（已屏蔽机器人）" in report_views.render_person_text(person, store, kb, RULE)
     # A second run the same day sends nothing.
     summary, _ = run(app, at(21))
     assert sent_to(api) == [] and not summary.sent

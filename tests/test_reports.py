@@ -17,12 +17,16 @@ from telegram import Update
 
 from bot.adapters.telegram import build_application, split_message, to_html
 from bot.adapters.terminal import run_terminal
-from bot.coordination import reports
-from bot.coordination import roster
-from bot.coordination.coordinators import NOT_PERMITTED, install, load_coordinators, parse_env
-from bot.kernel.messages import Reply
+from bot.coordination import report_views, reports, roster
+from bot.coordination.coordinators import (
+    NOT_PERMITTED,
+    install,
+    load_coordinators,
+    parse_env,
+)
 from bot.coordination.readiness import ReadinessRule, load_rule
 from bot.coordination.reports import Scope, build_report
+from bot.kernel.messages import Reply
 from bot.kernel.yamlfile import DataFileError
 
 from .conftest import Chat
@@ -92,10 +96,10 @@ def test_a_town_coordinator_never_sees_another_town(populated, kb, coord):
     """Fails if one name (or question) from 博鳌镇 appears in anything 嘉积镇's coordinator gets."""
     report = build_report(populated, kb, rule(), JIAJI)
     assert {p.town for p in report.people} == {"嘉积镇"} and len(report.people) == 12
-    outputs = [reports.render_report_text(report), reports.render_unprepared_text(report, populated, kb, 10 ** 6),
-               reports.render_unanswered_text(report)]
-    outputs += [reports.to_csv(report, populated, kb, view) for view in reports.VIEWS]
-    outputs.append(every_text_of_xlsx(reports.to_xlsx(report, populated, kb)))
+    outputs = [report_views.render_report_text(report), report_views.render_unprepared_text(report, populated, kb, 10 ** 6),
+               report_views.render_unanswered_text(report)]
+    outputs += [report_views.to_csv(report, populated, kb, view) for view in report_views.VIEWS]
+    outputs.append(every_text_of_xlsx(report_views.to_xlsx(report, populated, kb)))
     for command in ("/report", "/unprepared", "/unanswered", "/person <b>李&明"):
         coord.say(command)
         outputs.append(coord.text)
@@ -127,7 +131,7 @@ def test_verdicts_explain_themselves_and_never_started_are_least_ready(populated
     never = [p for p in order if not p.started]
     assert len(never) == 9 and order[:9] == never, "roster people who never started come first"
     assert "从未使用机器人" in never[0].verdict.reasons[0]
-    text = reports.render_report_text(report)
+    text = report_views.render_report_text(report)
     assert "距省后评估组进驻" in text and "还有 10 天" in text
     assert "【嘉积镇】名册 11 人（另有未核实 1 人），已开始 3，近7天练习 2，合格 1，未合格 11" in text
 
@@ -183,8 +187,8 @@ def test_formula_like_names_stay_text(store, kb, tmp_path):
     path.write_text("姓名,角色,镇,村\n=1+2,村医,甲镇,一村\n", encoding="utf-8")
     roster.import_file(store, path)
     report = build_report(store, kb, rule(), Scope("甲镇"))
-    assert "'=1+2" in reports.to_csv(report, store, kb, "people")
-    cell = openpyxl.load_workbook(io.BytesIO(reports.to_xlsx(report, store, kb)))["人员"]["C2"]
+    assert "'=1+2" in report_views.to_csv(report, store, kb, "people")
+    cell = openpyxl.load_workbook(io.BytesIO(report_views.to_xlsx(report, store, kb)))["人员"]["C2"]
     assert cell.value == "=1+2" and cell.data_type == "s"
 
 
@@ -233,7 +237,7 @@ def test_long_reports_split_under_the_limit(store, kb, tmp_path):
     path.write_text("\n".join(",".join(r) for r in rows), encoding="utf-8")
     assert roster.import_file(store, path).added == 600
     report = build_report(store, kb, rule(), Scope("甲镇"))
-    texts = [reports.render_report_text(report), reports.render_unprepared_text(report, store, kb, 600)]
+    texts = [report_views.render_report_text(report), report_views.render_unprepared_text(report, store, kb, 600)]
     for text in texts:
         html = to_html(Reply(text))
         chunks = split_message(html)

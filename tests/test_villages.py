@@ -15,12 +15,20 @@ import openpyxl
 import pytest
 
 from bot import villages
-from bot.kernel.models import EntryId, QuestionType
 from bot.coordination.reports import Scope
+from bot.kernel.models import EntryId, QuestionType
 from bot.kernel.store import Store
-from bot.villages import (CellError, VillageFileError, import_file, load_fields, read_village_file,
-                               template_header, village_must_know, write_template)
 from bot.kernel.yamlfile import DataFileError
+from bot.villages import (
+    CellError,
+    VillageFileError,
+    import_file,
+    load_fields,
+    read_village_file,
+    template_header,
+    village_must_know,
+    write_template,
+)
 
 from .conftest import Chat
 from .test_dialog import register

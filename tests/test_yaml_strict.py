@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.qa import knowledge
 from bot.kernel.models import KnowledgeFile, QuizFile
 from bot.kernel.yamlfile import DataFileError, load_model
+from bot.qa import knowledge
 
 ROOT = Path(__file__).resolve().parents[1]
 

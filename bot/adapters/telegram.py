@@ -4,6 +4,9 @@ Handlers are thin: each turns an update into one ``Incoming``, asks the dialog, 
 All reply text is HTML-escaped (a person's name like ``<b>李&明`` shows literally); long replies are split at
 line breaks under Telegram's 4096-character limit. The dialog reaches handlers through ``bot_data`` (set in
 ``post_init``), not globals. The token is never logged.
+
+Why this module is long: it is the whole translation to one chat service — handlers, sending with flood control
+and blocked users, quiz polls, the command menu and the reminder jobs — and nothing in it is domain logic.
 """
 
 from __future__ import annotations
@@ -16,24 +19,46 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Iterable
 
-from telegram import BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ChatMemberStatus, ChatType, MessageLimit, ParseMode, PollLimit, PollType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
+from telegram.constants import (
+    ChatMemberStatus,
+    ChatType,
+    MessageLimit,
+    ParseMode,
+    PollLimit,
+    PollType,
+)
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
-    PollAnswerHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    PollAnswerHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
 from bot.coordination import reminders as reminders_core
-from bot.coordination.coordinators import COMMAND_DESCRIPTIONS as COORDINATOR_DESCRIPTIONS
+from bot.coordination.coordinators import (
+    COMMAND_DESCRIPTIONS as COORDINATOR_DESCRIPTIONS,
+)
 from bot.dialog import Dialog
 from bot.kernel.messages import Incoming, Poll, Reply
 

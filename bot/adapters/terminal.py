@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.dialog import Dialog
-from bot.qa.knowledge import PROJECT_ROOT
 from bot.kernel.messages import Attachment, Button, Incoming, Reply
+from bot.qa.knowledge import PROJECT_ROOT
 
 #: Where the terminal saves files the bot sends (an export, a chart); $SHUXI_EXPORTS overrides.
 DEFAULT_EXPORTS = Path(os.environ.get("SHUXI_EXPORTS") or PROJECT_ROOT / "data" / "exports")

@@ -29,92 +29,13 @@ import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
 
+from bot.kernel.yamlfile import DataFileError
 from bot.qa import knowledge
 from bot.qa.answers import Answerer
-from bot.qa.knowledge import KnowledgeBase
-from bot.kernel.store import Store
-from bot.kernel.yamlfile import DataFileError
 
-if TYPE_CHECKING:
-    from bot.dialog import Dialog
-
-DEFAULT_DB = knowledge.PROJECT_ROOT / "data" / "shuxi.db"
-
-
-def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
-    kroot = Path(getattr(args, "knowledge", None) or os.environ.get("SHUXI_KNOWLEDGE") or knowledge.DEFAULT_KNOWLEDGE)
-    qroot = Path(getattr(args, "quizzes", None) or os.environ.get("SHUXI_QUIZZES") or knowledge.DEFAULT_QUIZZES)
-    return kroot, qroot
-
-
-def exit_broken(what: str, exc: DataFileError) -> NoReturn:
-    """Print every problem of a broken data file (file, line, field) to stderr and exit with status 2."""
-    print(f"The {what} is broken ({len(exc.errors)} problem(s)); fix these and start again:", file=sys.stderr)
-    for err in exc.errors:
-        print(f"  {err}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-def load_kb(args: argparse.Namespace) -> KnowledgeBase:
-    """Load the knowledge base named by args/environment. Exits with status 2 and the validator's message if broken."""
-    kroot, qroot = _paths(args)
-    try:
-        return knowledge.load(kroot, qroot, os.environ.get("SHUXI_ASSESSMENT"))
-    except DataFileError as exc:
-        exit_broken("knowledge base", exc)
-
-
-def open_store(args: argparse.Namespace) -> Store:
-    """Open the database named by ``--db`` or SHUXI_DB (default ``data/shuxi.db``, created on first run).
-
-    Exits with status 2 and a one-line message when it cannot be opened (a folder, not a database, no access).
-    """
-    path = getattr(args, "db", None) or os.environ.get("SHUXI_DB") or DEFAULT_DB
-    try:
-        return Store(path)
-    except (sqlite3.Error, OSError) as exc:
-        from bot.kernel.store import is_disk_full
-
-        print(f"cannot open the database {path}: {exc}", file=sys.stderr)
-        raise SystemExit(3 if is_disk_full(exc) else 2) from None
-
-
-def make_dialog(args: argparse.Namespace, services: dict | None = None) -> "Dialog":
-    """Build the dialog every channel uses: knowledge base, store, and every command set installed.
-
-    Args:
-        args: the parsed command line.
-        services: if given, filled with what channels may schedule or need: ``"coordinators"`` (the
-            :class:`bot.coordination.coordinators.CoordinatorCommands`) and ``"reminders"`` (the
-            :class:`bot.coordination.reminders.Reminders` planner).
-    """
-    from bot.coordination import coordinators
-    from bot.coordination import reminders
-    from bot.dialog import Dialog
-    from bot.coordination.readiness import load_rule
-
-    dialog = Dialog(load_kb(args), open_store(args))
-    try:
-        rule = load_rule(getattr(args, "readiness", None))
-        coordinator_commands = coordinators.install(dialog, rule=rule)
-        planner = reminders.install(dialog, rule)
-    except (DataFileError, ValueError, FileNotFoundError) as exc:
-        print(f"Coordinator settings are broken (config/readiness.yaml, config/coordinators.yaml, "
-              f"config/reminders.yaml, SHUXI_COORDINATORS or SHUXI_REMINDERS); fix them and start again:\n{exc}",
-              file=sys.stderr)
-        raise SystemExit(2) from None
-    # [villages] village fact cards: /village, and each person's own village facts in /practice and /interview
-    from bot.cli.villages import fields_path, load_fields_or_exit
-    from bot import villages
-
-    village_source = None
-    if fields_path(args).is_file():
-        village_source = villages.install(dialog, load_fields_or_exit(args), scope_of=coordinator_commands.scope_of)
-    if services is not None:
-        services.update(coordinators=coordinator_commands, reminders=planner, villages=village_source)
-    return dialog
+# The helpers every subcommand shares live in .common, so subcommand modules never import this one (no cycle).
+from .common import DEFAULT_DB, _paths, exit_broken, load_kb, make_dialog, open_store  # noqa: F401
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -192,6 +113,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     """Print which indicators, thresholds and roles have questions; exit 1 if any is uncovered."""
+    from bot.kernel.store import Store
     from bot.practice.coverage import coverage
     from bot.practice.quiz import QuizMaster
 
@@ -285,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_parsers(sub)
     from bot.cli.villages import add_parsers as add_village_parsers
     add_village_parsers(sub)
+    from bot.cli.web import add_parsers as add_web_parsers   # [web] python -m bot web, coordinators web-code
+    add_web_parsers(sub)
     return p
 
 

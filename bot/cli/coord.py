@@ -3,8 +3,9 @@ command line (a thin shell over :mod:`bot.coordination.roster` and :mod:`bot.coo
 
     python -m bot roster import FILE                 import a .xlsx/.csv roster; bad rows listed, exit 1 if any
     python -m bot roster template OUT                write an empty template (.xlsx or .csv)
-    python -m bot roster invites --bot-username NAME [--town 镇] [--all]
+    python -m bot roster invites [--bot-username NAME] [--web-base URL] [--town 镇] [--all]
                                                      one line per person: 镇, 村, 姓名, https://t.me/NAME?start=CODE
+                                                     (with --web-base: web links URL/i/CODE, unused on the web)
     python -m bot report [--scope city|town:NAME] [--format text|csv|xlsx] [--view VIEW] [--out FILE]
 """
 
@@ -17,12 +18,13 @@ from pathlib import Path
 
 from bot.kernel.yamlfile import DataFileError
 
+from .common import load_kb, open_store
+
 VIEWS_TEXT = ("report", "unprepared", "unanswered")
 
 
 def cmd_roster_import(args: argparse.Namespace) -> int:
     """Import a roster file; print the summary and each skipped row; return 1 if any row was skipped."""
-    from bot.cli import open_store
     from bot.coordination.roster import RosterFileError, import_file
 
     try:
@@ -48,9 +50,25 @@ def cmd_roster_template(args: argparse.Namespace) -> int:
 
 def cmd_roster_invites(args: argparse.Namespace) -> int:
     """Print one Telegram deep link per roster person (not yet bound ones unless --all), tab-separated."""
-    from bot.cli import open_store
     from bot.coordination.roster import entries, invite_link
 
+    if not args.bot_username and not args.web_base:
+        print("give --bot-username NAME (Telegram links) and/or --web-base URL (web links)", file=sys.stderr)
+        return 2
+    if args.web_base:   # [web] links for the web channel, unused there unless --all
+        from bot.adapters.web.signin import ensure_schema, web_invite_entries, web_link
+        store = open_store(args)
+        ensure_schema(store)
+        web_rows = web_invite_entries(store, town=args.town, all_rows=args.all)
+        telegram = {e.id: e for e in entries(store, town=args.town)} if args.bot_username else {}
+        print("镇\t村\t姓名\t已绑定\t网页链接" + ("\t邀请链接" if args.bot_username else ""))
+        for e in web_rows:
+            tg = f"\t{invite_link(args.bot_username, telegram[e.id].invite_code)}" if args.bot_username else ""
+            print(f"{e.town}\t{e.village}\t{e.name}\t{'是' if e.invite_used_at else '否'}\t"
+                  f"{web_link(args.web_base, e.invite_code)}{tg}")
+        if not web_rows:
+            print("没有需要发送的网页邀请（名册为空，或都已在网页上使用；--all 列出全部）。", file=sys.stderr)
+        return 0
     rows = entries(open_store(args), town=args.town, unused_only=not args.all)
     if not rows:
         print("没有需要发送的邀请（名册为空，或都已绑定；--all 列出全部）。", file=sys.stderr)
@@ -64,8 +82,7 @@ def cmd_roster_invites(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Print or write a scoped report as text, CSV or .xlsx."""
-    from bot.cli import load_kb, open_store
-    from bot.coordination import reports
+    from bot.coordination import report_views, reports
     from bot.coordination.readiness import load_rule
 
     try:
@@ -85,17 +102,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.format == "xlsx":
         out = Path(args.out or f"report-{'city' if scope.town is None else scope.town}.xlsx")
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(reports.to_xlsx(report, store, kb))
+        out.write_bytes(report_views.to_xlsx(report, store, kb))
         print(out)
         return 0
     if args.format == "csv":
-        view = args.view if args.view in reports.VIEWS else "people"
-        text = reports.to_csv(report, store, kb, view)
+        view = args.view if args.view in report_views.VIEWS else "people"
+        text = report_views.to_csv(report, store, kb, view)
     else:
         view = args.view if args.view in VIEWS_TEXT else "report"
-        text = {"report": lambda: reports.render_report_text(report),
-                "unprepared": lambda: reports.render_unprepared_text(report, store, kb, limit=10 ** 9),
-                "unanswered": lambda: reports.render_unanswered_text(report, limit=10 ** 9)}[view]() + "\n"
+        text = {"report": lambda: report_views.render_report_text(report),
+                "unprepared": lambda: report_views.render_unprepared_text(report, store, kb, limit=10 ** 9),
+                "unanswered": lambda: report_views.render_unanswered_text(report, limit=10 ** 9)}[view]() + "\n"
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
@@ -125,7 +142,8 @@ def add_parsers(sub: "argparse._SubParsersAction") -> None:
     r.add_argument("out", nargs="?", default="samples/roster_template.xlsx")
     r.set_defaults(func=cmd_roster_template)
     r = rsub.add_parser("invites", help="print Telegram invite links (https://t.me/NAME?start=CODE)")
-    r.add_argument("--bot-username", required=True, metavar="NAME", help="the bot's Telegram username")
+    r.add_argument("--bot-username", metavar="NAME", help="the bot's Telegram username")
+    r.add_argument("--web-base", metavar="URL", help="also print web links URL/i/CODE (python -m bot web)")
     r.add_argument("--town", help="only this town")
     r.add_argument("--all", action="store_true", help="also people already bound")
     r.set_defaults(func=cmd_roster_invites)

@@ -14,37 +14,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.kernel.yamlfile import DataFileError
-
-if TYPE_CHECKING:
-    from bot.villages import VillageFields
-
-
-def fields_path(args: argparse.Namespace) -> Path:
-    """Return the village field list's path for the knowledge folder named by args/environment."""
-    from bot.cli import _paths
-
-    return _paths(args)[0] / "villages" / "fields.yaml"
-
-
-def load_fields_or_exit(args: argparse.Namespace) -> "VillageFields":
-    """Load the field list; on a problem print every error (file, line, field) and exit with status 2."""
-    from bot.villages import load_fields
-
-    try:
-        return load_fields(fields_path(args))
-    except DataFileError as exc:
-        from bot.cli import exit_broken
-
-        exit_broken("village field list", exc)
+from .common import load_fields_or_exit, open_store
 
 
 def cmd_villages_import(args: argparse.Namespace) -> int:
     """Import village sheets; print the summary and every skipped cell; return 1 if any cell was skipped."""
-    from bot.cli import open_store
     from bot.villages import VillageFileError, import_file
 
     fields = load_fields_or_exit(args)
@@ -72,7 +47,6 @@ def cmd_villages_template(args: argparse.Namespace) -> int:
 
 def cmd_villages_list(args: argparse.Namespace) -> int:
     """List the imported villages (all, or one town's)."""
-    from bot.cli import open_store
     from bot.villages import sheets_in_scope
 
     fields = load_fields_or_exit(args)

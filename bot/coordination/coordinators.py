@@ -18,13 +18,19 @@ from typing import TYPE_CHECKING, Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bot.qa.knowledge import PROJECT_ROOT
-from bot.kernel.messages import Attachment, Reply
 from bot.coordination.readiness import ReadinessRule, load_rule
-from bot.coordination.reports import (Scope, build_report, find_people, render_person_text, render_report_text,
-                      render_unanswered_text, render_unprepared_text, to_xlsx)
+from bot.coordination.report_views import (
+    render_person_text,
+    render_report_text,
+    render_unanswered_text,
+    render_unprepared_text,
+    to_xlsx,
+)
+from bot.coordination.reports import Scope, build_report, find_people
+from bot.kernel.messages import Attachment, Reply
 from bot.kernel.store import Person
 from bot.kernel.yamlfile import load_model
+from bot.qa.knowledge import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from bot.dialog import Dialog

@@ -25,8 +25,8 @@ from typing import Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bot.qa.knowledge import PROJECT_ROOT
 from bot.kernel.yamlfile import load_model
+from bot.qa.knowledge import PROJECT_ROOT
 
 DEFAULT_READINESS = PROJECT_ROOT / "config" / "readiness.yaml"
 

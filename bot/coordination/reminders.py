@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bot.qa.knowledge import PROJECT_ROOT, KnowledgeBase
-from bot.kernel.messages import Reply
 from bot.coordination.readiness import ReadinessRule
 from bot.coordination.reports import LOCAL_TZ, Scope, build_report, weak_indicators
+from bot.kernel.messages import Reply
 from bot.kernel.store import Person, Store, utcnow
 from bot.kernel.yamlfile import load_model
+from bot.qa.knowledge import PROJECT_ROOT, KnowledgeBase
 
 if TYPE_CHECKING:
     from bot.dialog import Dialog

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+#: A number written in digits (what :func:`to_digits` leaves): other modules find numbers with this pattern only.
+NUMBER_PATTERN = r"(?<![\d.])\d+(?:\.\d+)?"
 #: The characters of Chinese number words (点 for the decimal point).
 CN_NUMERALS = "零〇一二两三四五六七八九十百千万亿点"
 _CN_DIGIT_CHARS = "零〇一二两三四五六七八九"
@@ -74,7 +76,7 @@ def number(words: str) -> Decimal | None:
         return Decimal(text) * scale
     if not all(c in CN_NUMERALS for c in text) or not any(c in _CN_DIGIT_CHARS + "十" for c in text):
         return None
-    import cn2an   # here, not at the top: it takes a third of a second to import, and most text has no number words
+    import cn2an  # here, not at the top: it takes a third of a second to import, and most text has no number words
 
     try:
         value = cn2an.cn2an(text, "normal")
@@ -84,6 +86,11 @@ def number(words: str) -> Decimal | None:
         return (Decimal(str(value)) * scale).normalize() if scale != 1 else Decimal(str(value))
     except InvalidOperation:
         return None
+
+
+def has_figure(text: str) -> bool:
+    """True when ``text`` holds a number, in digits or in words (三十, 百分之五)."""
+    return bool(values(text))
 
 
 def text_of(value: Decimal) -> str:
@@ -208,10 +215,10 @@ def single_figure(text: str) -> Figure | None:
 
 def values(text: str) -> list[Decimal]:
     """Return every number in ``text`` after :func:`to_digits`, dates and percentages included, as Decimals."""
-    return [Decimal(n) for n in re.findall(r"(?<![\d.])\d+(?:\.\d+)?", to_digits(text))]
+    return [Decimal(n) for n in re.findall(NUMBER_PATTERN, to_digits(text))]
 
 
 def same_numbers(text: str) -> str:
     """Return ``text`` (after :func:`to_digits`) with each number written by value (0.50 → 0.5, 4000.0 → 4000), so
     two texts that differ only in how a number is written compare equal."""
-    return re.sub(r"(?<![\d.])\d+(?:\.\d+)?", lambda m: text_of(Decimal(m.group())), to_digits(text))
+    return re.sub(NUMBER_PATTERN, lambda m: text_of(Decimal(m.group())), to_digits(text))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.kernel import figures
 from bot.kernel.messages import Incoming, Reply
 from bot.kernel.models import InterviewQuestion, QuestionType, QuizQuestion
 from bot.kernel.roles import Role
@@ -18,7 +19,14 @@ from bot.kernel.store import NotFoundError, Person, QuizSession, Store, utcnow
 from bot.qa.answers import Answerer
 
 from .progress import me_text
-from .quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, SUBMIT, ButtonPress, QuestionSource, QuizMaster
+from .quiz import (
+    DEFAULT_QUESTIONS,
+    MAX_QUESTIONS,
+    SUBMIT,
+    ButtonPress,
+    QuestionSource,
+    QuizMaster,
+)
 from .spaced import Curriculum, Interviewer, Practice, mark_shown, seconds_since_shown
 
 _QUESTION_WORDS = re.compile(r"[？?]|多少|什么|怎么|哪|吗|呢|谁|几")
@@ -36,9 +44,7 @@ def looks_like_a_question(text: str, question: QuizQuestion) -> bool:
     """During a fill-in, is ``text`` a policy question rather than an answer? Only when the expected answer has a
     figure and the text has none, and reads as a question (多少, 什么, ？ …)."""
     wants_figure = any(c.isdigit() for c in question.answer_text)
-    has_figure = any(c.isdigit() for c in unicodedata.normalize("NFKC", text)) or \
-        any(c in "零一二两三四五六七八九十百千万" for c in text)
-    return wants_figure and not has_figure and bool(_QUESTION_WORDS.search(text))
+    return wants_figure and not figures.has_figure(text) and bool(_QUESTION_WORDS.search(text))
 
 
 class PracticeChat:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.qa.knowledge import KnowledgeBase
 from bot.kernel.models import QuizQuestion
-from bot.practice.spaced import Curriculum
 from bot.kernel.roles import Role
+from bot.practice.spaced import Curriculum
+from bot.qa.knowledge import KnowledgeBase
 
 
 @dataclass

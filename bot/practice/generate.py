@@ -16,11 +16,12 @@ from __future__ import annotations
 import random
 import re
 
-from bot.qa.knowledge import KnowledgeBase
+from bot.kernel import figures
 from bot.kernel.models import Entry, Fact, FactKind, QuestionType, QuizQuestion
+from bot.qa.knowledge import KnowledgeBase
 
 _SENTENCE_END = re.compile(r"(?<=[。；！？;])")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUMBER = re.compile(figures.NUMBER_PATTERN)
 BLANK = "____"
 MAX_QUESTION = 250
 MAX_EXPLANATION = 200

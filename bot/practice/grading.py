@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.kernel.models import InterviewQuestion, KeyPoint, QuizQuestion
 from bot.kernel import figures
+from bot.kernel.models import InterviewQuestion, KeyPoint, QuizQuestion
 from bot.kernel.text import normalise, syllable, tokens
 
 _RE_NOISE = re.compile(r"[^\u4e00-\u9fff0-9a-z.%]+")
@@ -20,8 +20,8 @@ _RE_NOISE = re.compile(r"[^\u4e00-\u9fff0-9a-z.%]+")
 # direction (以上, 低于 …) are compared separately: "超过0.5%" does not answer "低于0.5%".
 _RE_QUALIFIER = re.compile(r"(之前|前|左右|大约|约|是|为|要|达到)")
 _RE_DIRECTION = re.compile(r"不低于|不超过|不高于|以上|以下|低于|超过|高于|至少|最多")
-_NUMBERS = re.compile(r"\d+(?:\.\d+)?")
-_RE_CN_ONLY = re.compile(r"^[零〇一二两三四五六七八九十百千万点]+$")
+_NUMBERS = re.compile(figures.NUMBER_PATTERN)
+_RE_CN_ONLY = re.compile(rf"^[{figures.CN_NUMERALS}]+$")
 _RE_YEAR = re.compile(r"^\d{4}年")
 
 #: A key point counts as covered when its pinyin scores at least this (0–100) against the answer.

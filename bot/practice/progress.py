@@ -5,16 +5,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.kernel.roles import Role
-from bot.kernel.store import Person
+from bot.kernel.store import Person, Store
+from bot.qa.knowledge import KnowledgeBase
 
-if TYPE_CHECKING:
-    from .chat import PracticeChat
+from .quiz import QuizMaster
+from .spaced import Practice
 
 
-def me_text(chat: "PracticeChat", person: Person) -> str:
+class PracticeParts(Protocol):
+    """What /me reads: the store, the knowledge base, the quiz bank and the spaced-repetition cards."""
+
+    store: Store
+    kb: KnowledgeBase
+    quiz: QuizMaster
+    practice: Practice
+
+
+def me_text(chat: PracticeParts, person: Person) -> str:
     """Return ``/me`` for ``person``: who they are, answered/right (%), the three weakest indicators (right/answered
     per indicator or entry of the plan), then :func:`practice_status`."""
     answers = chat.store.answers(person.id)
@@ -44,7 +54,7 @@ def me_text(chat: "PracticeChat", person: Person) -> str:
     return "\n".join(lines) + practice
 
 
-def practice_status(chat: "PracticeChat", person: Person) -> str:
+def practice_status(chat: PracticeParts, person: Person) -> str:
     """One or two lines (each led by a line break) on spaced-repetition cards and the best mock interview; empty
     if neither."""
     cards = chat.practice.cards(person.id)

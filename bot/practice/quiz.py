@@ -12,12 +12,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.qa.knowledge import KnowledgeBase
+from bot.kernel import figures
 from bot.kernel.messages import Button, Poll, Reply
-from bot.practice.generate import questions_from_facts
-from bot.practice.grading import fillin_correct
 from bot.kernel.models import InterviewQuestion, QuestionType, QuizQuestion
 from bot.kernel.store import Person, QuizSession, Store
+from bot.practice.generate import questions_from_facts
+from bot.practice.grading import fillin_correct
+from bot.qa.knowledge import KnowledgeBase
 
 SUBMIT = 99   # the option index of a multiple-choice question's submit button
 DEFAULT_QUESTIONS = 5
@@ -215,7 +216,7 @@ def _letters(typed: str, options: list[str], several: bool) -> list[int] | None:
     if word in options:
         return [options.index(word)]
     # A figure typed on options that are figures means that figure, not an option number: "2" for "2户".
-    figure = re.fullmatch(r"\d+(?:\.\d+)?", word)
+    figure = re.fullmatch(figures.NUMBER_PATTERN, word)
     if figure and not several:
         same = [i for i, o in enumerate(options) if re.match(rf"{re.escape(word)}(?!\d|\.\d)", o)]
         if len(same) == 1:   # 11 on "11月1日" and "11月20日" is no answer: fall through to option numbers

@@ -18,11 +18,11 @@ from typing import Any, Callable
 
 from fsrs import Card, Rating, Scheduler
 
-from bot.practice.grading import InterviewGrade, grade_interview
-from bot.qa.knowledge import KnowledgeBase
 from bot.kernel.models import InterviewQuestion, QuizQuestion
 from bot.kernel.roles import Role
 from bot.kernel.store import Person, QuizSession, Store, utcnow
+from bot.practice.grading import InterviewGrade, grade_interview
+from bot.qa.knowledge import KnowledgeBase
 
 SLOW_SECONDS = 30
 PRACTICE_QUESTIONS = 10

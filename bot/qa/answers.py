@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.qa.knowledge import KnowledgeBase
-from bot.qa.matcher import Match, Matcher, Verdict
 from bot.kernel.messages import Button, Reply
 from bot.kernel.models import Entry
+from bot.qa.knowledge import KnowledgeBase
+from bot.qa.matcher import Match, Matcher, Verdict
 
 #: Weak candidates above this are offered as "did you mean" buttons even when the bot abstains.
 SUGGEST_ABOVE = 0.32

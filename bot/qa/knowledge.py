@@ -34,7 +34,12 @@ from bot.kernel.models import (
     Synonyms,
 )
 from bot.kernel.roles import Role
-from bot.kernel.yamlfile import DataError, DataFileError, load_model, load_model_with_lines
+from bot.kernel.yamlfile import (
+    DataError,
+    DataFileError,
+    load_model,
+    load_model_with_lines,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_KNOWLEDGE = PROJECT_ROOT / "knowledge"

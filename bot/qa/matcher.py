@@ -21,6 +21,7 @@ from enum import Enum
 
 from rapidfuzz import fuzz
 
+from bot.kernel import figures
 from bot.kernel.models import Entry, FactKind
 from bot.kernel.text import has_content, is_cjk, normalise, syllable, tokens
 
@@ -63,7 +64,7 @@ _INTENT_WORDS = {
 _ASKS_MONEY = re.compile(r"多少钱|多少元|几元|多少块|补助多少|补贴多少|标准是多少|保费|金额|工资")
 _ASKS_RATE = re.compile(r"(.)率(?:是|要|为|有)?(?:多少|几)|百分之(?:几|多少)|比例(?:是|为|要求|要|有)?(?:多少|几)")
 _ASKS_COUNT = re.compile(r"(?:几|多少)[^，,。？?！!]{0,4}?(次|户|人)")
-_NUMBER_BEFORE = r"(?:\d+|[一二两三四五六七八九十百千]+)"
+_NUMBER_BEFORE = rf"(?:\d+|[{figures.CN_NUMERALS}]+)"
 _LEAD_IN_ANSWER = re.compile(r"牵头|负责|组长|担任|责任人")
 _NUMBER_KINDS = {FactKind.percent, FactKind.money, FactKind.score, FactKind.count}
 

@@ -13,8 +13,8 @@ from .sheet import VillageSheet, needs_invite, sheet_of, sheets_in_scope
 from .source import VillageFacts
 
 if TYPE_CHECKING:
-    from bot.coordination.reports import Scope
     from bot.dialog import Dialog
+    from bot.kernel.scope import Scope
 
 
 # -------------------------------------------------------------------------------------------------- /village

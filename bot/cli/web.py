@@ -1,0 +1,66 @@
+"""``python -m bot web`` and ``python -m bot coordinators web-code KEY``: the web channel from the command line
+(a thin shell over :mod:`bot.adapters.web`).
+
+    python -m bot web [--host 127.0.0.1] [--port 8080]     serve the web channel
+    python -m bot coordinators web-code KEY [--web-base URL]
+                                                           print a single-use sign-in link for coordinator KEY
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """Serve the web channel over the dialog every channel uses; exit 2 on a bad $SHUXI_WEB_SECRET."""
+    from bot.adapters.web import config_from_env, create_app, run
+    from bot.cli import make_dialog
+
+    try:
+        config = config_from_env()
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    services: dict = {}
+    dialog = make_dialog(args, services)
+    app = create_app(dialog, services["coordinators"], config)
+    print(f"熟悉 web: http://{args.host}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
+    run(app, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_coordinator_web_code(args: argparse.Namespace) -> int:
+    """Print a sign-in link for a coordinator key of config/coordinators.yaml (or $SHUXI_COORDINATORS); exit 1
+    for a key that is not a coordinator."""
+    from bot.adapters.web.signin import ensure_schema, new_coordinator_code
+    from bot.cli import open_store
+    from bot.coordination.coordinators import load_coordinators
+
+    coordinators = load_coordinators()
+    if args.key not in coordinators:
+        known = ", ".join(sorted(coordinators)) or "none"
+        print(f"{args.key} is not a coordinator (config/coordinators.yaml or SHUXI_COORDINATORS; known: {known})",
+              file=sys.stderr)
+        return 1
+    store = open_store(args)
+    ensure_schema(store)
+    code = new_coordinator_code(store, args.key)
+    print(f"{args.web_base.rstrip('/')}/c/{code}")
+    return 0
+
+
+def add_parsers(sub: "argparse._SubParsersAction") -> None:
+    """Add the ``web`` and ``coordinators`` subcommands to ``python -m bot``'s subparsers."""
+    s = sub.add_parser("web", help="serve the web channel (phone browsers; coordinators' report pages)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    s.set_defaults(func=cmd_web)
+
+    s = sub.add_parser("coordinators", help="coordinators' web sign-in links")
+    csub = s.add_subparsers(dest="coordinators_command", required=True)
+    c = csub.add_parser("web-code", help="print a single-use web sign-in link (valid 7 days) for a coordinator key")
+    c.add_argument("key", help="the coordinator's key in config/coordinators.yaml, e.g. cli:jiaji or tg:123")
+    c.add_argument("--web-base", default="http://127.0.0.1:8080", metavar="URL",
+                   help="the web channel's address as people reach it (default http://127.0.0.1:8080)")
+    c.set_defaults(func=cmd_coordinator_web_code)
