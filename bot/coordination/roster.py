@@ -25,6 +25,7 @@ from bot.kernel.sheets import SpreadsheetError, Unreadable, column_letter, open_
 from bot.kernel.store import Person, Store, utcnow
 
 MAX_FIELD_CHARS = 30
+HEADER_WITHIN = 10   # the header may follow up to this many title rows
 
 #: Header names accepted for each column (after removing blanks and NFKC normalisation).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -93,8 +94,7 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """Return a Chinese one-line summary, then one line per note (e.g. hidden sheets left out) and per
-        skipped row."""
+        """Return a Chinese one-line summary, then one line per note (hidden sheets left out) and skipped row."""
         lines = [f"导入完成：新增 {self.added} 人，更新 {self.updated} 人，未变 {self.unchanged} 人，"
                  f"跳过 {len(self.errors)} 行。"]
         lines += [f"  注意：{note}" for note in self.notes]
@@ -164,7 +164,7 @@ def read_roster(path: str | Path, notes: list[str] | None = None) -> tuple[list[
     errors: list[tuple[int, str]] = []
     seen: dict[tuple[str, str, str], int] = {}
     first: tuple[int, dict[str, int]] | None = None   # the first non-empty row, for the message if no header
-    tried = 0
+    tried = 0   # rows tried as the header
     for number, cells in _rows_from_file(path, notes if notes is not None else []):
         if not any(cells):
             continue
@@ -178,9 +178,8 @@ def read_roster(path: str | Path, notes: list[str] | None = None) -> tuple[list[
             if tried < HEADER_WITHIN:   # a title row above the header
                 continue
             break
-        unreadable = [f"{column_letter(i)} 列（{HEADER_LABELS[k]}）{cells[i].problem}" for k, i in columns.items()
-                      if i < len(cells) and isinstance(cells[i], Unreadable)]
-        if unreadable:
+        if unreadable := [f"{column_letter(i)} 列（{HEADER_LABELS[k]}）{cells[i].problem}" for k, i in columns.items()
+                          if i < len(cells) and isinstance(cells[i], Unreadable)]:
             errors.append((number, "；".join(unreadable)))
             continue
         row, problem = _check_row(number, {k: (cells[i] if i < len(cells) else "") for k, i in columns.items()})
@@ -193,16 +192,12 @@ def read_roster(path: str | Path, notes: list[str] | None = None) -> tuple[list[
             continue
         seen[key] = number
         rows.append(row)
-    if columns is None and first is not None:
-        missing = [HEADER_LABELS[k] for k in REQUIRED if k not in first[1]]
-        raise RosterFileError(f"{path}: 第 {first[0]} 行应是表头（姓名、角色、镇、村，可选手机号），"
-                              f"缺少列：{'、'.join(missing)}")
     if columns is None:
-        raise RosterFileError(f"{path}: 文件是空的，没有表头")
+        if first is None:
+            raise RosterFileError(f"{path}: 文件是空的，没有表头")
+        raise RosterFileError(f"{path}: 第 {first[0]} 行应是表头（姓名、角色、镇、村，可选手机号），缺少列："
+                              f"{'、'.join(HEADER_LABELS[k] for k in REQUIRED if k not in first[1])}")
     return rows, errors
-
-
-HEADER_WITHIN = 10   # the header may follow up to this many title rows
 
 
 def _header_columns(cells: list[str]) -> dict[str, int]:

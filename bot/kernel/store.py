@@ -2,6 +2,9 @@
 
 Every answer is written the moment it is given. The schema grows by named migrations recorded in the
 ``migrations`` table, so an upgraded bot keeps every recorded answer. Times are UTC ISO-8601 strings.
+
+Why this module is long: the migrations (about 200 lines) are the schema's history, applied in order to every
+database ever created; they stay next to the store that depends on them.
 """
 
 from __future__ import annotations
