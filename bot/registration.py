@@ -6,6 +6,8 @@ Starting practice or an interview abandons an unfinished registration (see :meth
 
 from __future__ import annotations
 
+import re
+
 from bot.kernel.messages import Button, Reply
 from bot.kernel.roles import Role
 from bot.kernel.router import Router
@@ -14,6 +16,8 @@ from bot.qa.answers import Answerer
 from bot.qa.matcher import Verdict
 
 MAX_FIELD_CHARS = 30
+#: words and marks that make typed text read as a question
+_QUESTION_WORDS = re.compile(r"[？?]|多少|什么|怎么|哪|吗|呢|谁|几")
 _FIELD_NAMES = {"name": "姓名", "town": "所在镇", "village": "所在村（或单位）"}
 
 
@@ -39,7 +43,8 @@ class Registration:
 
     Args:
         router: the dialog router (for the ``/help`` text shown when registration ends).
-        answerer: tells a question typed too early from a name.
+        answerer: tells a policy question typed during registration from a name (the question is answered, and
+            the waiting registration question asked again).
     """
 
     def __init__(self, router: Router, answerer: Answerer):
@@ -63,6 +68,8 @@ class Registration:
         step = state.get("step")
         if not step:
             return None
+        if self._is_question(step, text):   # answered, and the waiting registration question asked again
+            return self.router.answer(person, text, channel) + [self._prompt(step)]
         if step == "role":
             role = role_from_text(text)
             if role is None:
@@ -71,10 +78,6 @@ class Registration:
         if not text or len(text) > MAX_FIELD_CHARS or not any(c.isalnum() for c in text):
             return [Reply(f"请输入{_FIELD_NAMES[step]}，{MAX_FIELD_CHARS}个字以内。")]
         if step == "name":
-            # Names are short; a longer line the bot can answer confidently is a question typed too early.
-            if len(text) > 12 or (len(text) > 4 and self.answerer.match(text).verdict is Verdict.answer):
-                return [Reply("这看起来像一个问题，不像姓名。请先输入您的姓名（12个字以内）；"
-                              "想先提问请发送 /cancel 退出登记。")]
             self.store.set_state(person.id, {"step": "role", "name": text})
             return [self.role_prompt(f"{text}，您好！请选择您的角色：")]
         if step == "town":
@@ -84,6 +87,28 @@ class Registration:
         self.store.set_state(person.id, {})
         return [Reply(f"登记完成：{updated.name}，{Role(updated.role).label}，{updated.town} {updated.village}。\n\n"
                       f"{self.router.help_text}")]
+
+    def _is_question(self, step: str, text: str) -> bool:
+        """Is ``text``, typed while registration waits for ``step``, a policy question rather than the answer?
+        Yes when it reads as a question (多少, 什么, ？ …); for the name (or an unrecognised role) also when the
+        bot can answer it confidently, or it is longer than a name (12 characters) and matches the plan at all.
+        Town and unit names (乡村振兴局) may match the plan, so there only the question words count."""
+        if step == "role" and role_from_text(text) is not None:
+            return False
+        if len(text) >= 4 and _QUESTION_WORDS.search(text):
+            return True
+        if step in ("name", "role") and len(text) > 4:
+            verdict = self.answerer.match(text).verdict
+            return verdict is Verdict.answer or (len(text) > 12 and verdict is Verdict.unsure)
+        return False
+
+    def _prompt(self, step: str) -> Reply:
+        """The registration question still waiting for an answer, asked again after a policy question."""
+        if step == "role":
+            return self.role_prompt("请继续登记：请选择您的角色：")
+        what = {"name": "您的姓名（发送 /cancel 可跳过）", "town": "您所在的镇（市直部门的同志填“市直”）",
+                "village": "您所在的村（镇、市直部门的同志填单位名称）"}[step]
+        return Reply(f"请继续登记：请输入{what}：")
 
     def role_button(self, person: Person, data: str, channel: str) -> list[Reply]:
         """A ``role:<id>`` button pressed at the role step."""

@@ -154,7 +154,7 @@ def test_make_dialog_installs_remind_and_hands_out_the_planner(tmp_path):
 
 def test_serve_hands_the_planner_and_coordinator_ids_to_telegram(monkeypatch, tmp_path):
     captured: dict = {}
-    monkeypatch.setattr("bot.adapters.telegram.run_polling",
+    monkeypatch.setattr("bot.adapters.telegram.serve",
                         lambda token, dialog, **kwargs: captured.update(kwargs, dialog=dialog))
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
     monkeypatch.setenv("SHUXI_COORDINATORS", "tg:77=city;cli:jiaji=town:嘉积镇;tg:78=town:博鳌镇")

@@ -140,7 +140,8 @@ def test_rule_with_coverage_and_missing_interview_table(populated, kb):
     strict = rule(min_role_coverage=0.9, interview={"min_score": 80})
     li = next(p for p in build_report(populated, kb, strict, JIAJI).people if p.name == "<b>李&明")
     assert not li.verdict.ready and any("答对 10 道" in r for r in li.verdict.reasons)
-    assert any(c.ok is False and "没有模拟访谈" in c.text for c in li.verdict.checks)
+    assert any(c.ok is False and "没有做过模拟访谈" in c.text for c in li.verdict.checks)
+    assert "/interview" in li.verdict.next_step or not li.verdict.checks[-2].ok
     populated.db["mock_interviews"].drop()   # a database from before mock interviews existed
     li = next(p for p in build_report(populated, kb, strict, JIAJI).people if p.name == "<b>李&明")
     assert any(c.ok is None and "模拟访谈" in c.text for c in li.verdict.checks)
@@ -247,7 +248,7 @@ def test_long_reports_split_under_the_limit(store, kb, tmp_path):
 
 
 def test_readiness_and_coordinator_config_are_strict(tmp_path):
-    assert load_rule().visit_date == date(2021, 11, 1)
+    assert load_rule().visit_date is None   # shipped unset: a coordinator sets it (visit-date, /visitdate)
     bad = tmp_path / "r.yaml"
     bad.write_text("visit_date: 2021-11-01\nmin_acuracy: 0.9\n", encoding="utf-8")
     with pytest.raises(DataFileError, match="min_acuracy"):
@@ -274,7 +275,13 @@ def test_report_command_line(tmp_path):
     db = str(tmp_path / "t.db")
     assert run("--db", db, "roster", "import", str(SAMPLE)).returncode == 0
     out = run("--db", db, "report", "--scope", "town:嘉积镇", "--today", "2021-10-22")
-    assert out.returncode == 0 and "还有 10 天" in out.stdout and "【嘉积镇】" in out.stdout
+    assert out.returncode == 0 and "日期未设定" in out.stdout and "【嘉积镇】" in out.stdout
+    rule_file = tmp_path / "readiness.yaml"
+    rule_file.write_text((ROOT / "config" / "readiness.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert run("visit-date", "2021-11-01", env={"SHUXI_READINESS": str(rule_file)}).returncode == 0
+    out = run("--db", db, "report", "--scope", "town:嘉积镇", "--today", "2021-10-22",
+              env={"SHUXI_READINESS": str(rule_file)})
+    assert out.returncode == 0 and "还有 10 天" in out.stdout
     assert "博鳌" not in out.stdout
     out = run("--db", db, "report", "--scope", "town:嘉积镇", "--format", "csv")
     assert "<b>李&明" in out.stdout and "冯春梅" not in out.stdout

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 
 import pytest
@@ -11,55 +10,13 @@ from telegram import Update
 from bot.adapters.telegram import build_application, split_message, to_html
 from bot.kernel.messages import Reply
 
-from .fake_bot_api import FakeBotAPI
-
-USER = {"id": 4242, "is_bot": False, "first_name": "小_王"}
-CHAT = {"id": 4242, "type": "private"}
-
-
-class TelegramHarness:
-    def __init__(self, dialog):
-        self.api = FakeBotAPI()
-        self.app = build_application("123456:TEST-TOKEN", dialog, request=self.api)
-        self.update_id = 0
-        asyncio.run(self._start())
-
-    async def _start(self):
-        await self.app.initialize()
-        await self.app.post_init(self.app)
-
-    def _process(self, payload):
-        self.update_id += 1
-        update = Update.de_json({"update_id": self.update_id, **payload}, self.app.bot)
-        asyncio.run(self.app.process_update(update))
-
-    def send(self, text: str) -> list[dict]:
-        message = {"message_id": self.update_id + 1, "date": 0, "chat": CHAT, "from": USER, "text": text}
-        if text.startswith("/"):
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-        self._process({"message": message})
-        return self.api.sent()
-
-    def press(self, data: str) -> list[dict]:
-        self._process({"callback_query": {"id": f"cb{self.update_id}", "from": USER, "chat_instance": "ci",
-                                          "data": data, "message": {"message_id": 7, "date": 0, "chat": CHAT,
-                                                                    "text": "题目"}}})
-        return self.api.sent()
-
+from .telegram_harness import CHAT, USER, Harness, buttons
 
 @pytest.fixture
 def tg(dialog):
-    return TelegramHarness(dialog)
-
-
-def buttons(sent: list[dict]) -> list[dict]:
-    out = []
-    for params in sent:
-        markup = params.get("reply_markup")
-        if markup:
-            markup = markup if isinstance(markup, dict) else markup.to_dict()
-            out += [b for row in markup["inline_keyboard"] for b in row]
-    return out
+    harness = Harness(dialog)
+    yield harness
+    harness.close()
 
 
 def test_start_question_and_quiz_by_button(tg):
@@ -86,9 +43,10 @@ def test_start_question_and_quiz_by_button(tg):
     assert all(len(b["callback_data"].encode()) <= 64 and b["callback_data"].isascii() for b in options)
     tg.api.calls.clear()
     sent = tg.press(options[0]["callback_data"])
-    assert [m for m, _ in tg.api.calls if m == "answerCallbackQuery"], "the button press is acknowledged"
-    assert [m for m, _ in tg.api.calls if m == "editMessageReplyMarkup"], "the old buttons are removed"
+    # Two Bot API calls: the press is acknowledged, and one message shows the verdict and the next question.
+    assert [m for m, _ in tg.api.calls] == ["answerCallbackQuery"] and len(sent) == 1
     assert "回答正确" in sent[0]["text"] or "回答错误" in sent[0]["text"]
+    assert "第 2/2 题" in sent[0]["text"]
     second = buttons(sent)
     sent = tg.press(second[-1]["callback_data"])
     assert "练习结束" in sent[-1]["text"]
@@ -134,11 +92,12 @@ class BrokenDialog:
 
 
 def test_error_handler_reports_and_the_bot_keeps_going(dialog):
-    tg = TelegramHarness(BrokenDialog())
+    tg = Harness(BrokenDialog())
     sent = tg.send("逾期率")
     assert "出错了" in sent[0]["text"]
     tg.app.bot_data["dialog"] = dialog
     assert "0.5%" in tg.send("逾期率")[0]["text"]
+    tg.close()
 
 
 def test_quiz_polls_answered_through_poll_answer(tg, dialog, kb):
@@ -154,22 +113,15 @@ def test_quiz_polls_answered_through_poll_answer(tg, dialog, kb):
     assert poll["type"] == "quiz" and poll["is_anonymous"] is False
     options = [o if isinstance(o, str) else o["text"] for o in poll["options"]]
     assert options[poll["correct_option_ids"][0]] == question.answer
-    tg.update_id += 1
-    update = Update.de_json({"update_id": tg.update_id, "poll_answer": {
-        "poll_id": "poll" + str(tg.api._message_id), "user": USER, "option_ids": [poll["correct_option_ids"][0]],
-        "option_persistent_ids": ["o1"]}},
-        tg.app.bot)
-    asyncio.run(tg.app.process_update(update))
+    tg.feed({"poll_answer": {"poll_id": "poll" + str(tg.api._message_id), "user": USER,
+                             "option_ids": [poll["correct_option_ids"][0]], "option_persistent_ids": ["o1"]}})
     sent = tg.api.sent()
     assert "回答正确" in sent[0]["text"] and sent[0]["chat_id"] == USER["id"]
     assert store.db["quiz_answers"].count == 1
 
 
 def test_unknown_poll_answer_gets_a_clear_reply(tg):
-    tg.update_id += 1
-    update = Update.de_json({"update_id": tg.update_id, "poll_answer": {
-        "poll_id": "nope", "user": USER, "option_ids": [0], "option_persistent_ids": ["o1"]}}, tg.app.bot)
-    asyncio.run(tg.app.process_update(update))
+    tg.feed({"poll_answer": {"poll_id": "nope", "user": USER, "option_ids": [0], "option_persistent_ids": ["o1"]}})
     assert "失效" in tg.api.sent()[0]["text"]
 
 
@@ -204,5 +156,5 @@ def test_a_question_too_long_for_a_poll_falls_back_to_buttons(tg):
         bot = tg.app.bot
         application = tg.app
 
-    asyncio.run(send_replies(update, Ctx(), [reply]))
+    tg.run(send_replies(update, Ctx(), [reply]))
     assert not tg.api.sent("sendPoll") and buttons(tg.api.sent())

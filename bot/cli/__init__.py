@@ -3,7 +3,7 @@ library errors into clean messages and exit statuses.
 
     python -m bot                 terminal chat, or the Telegram bot when TELEGRAM_BOT_TOKEN is set
     python -m bot chat [--as ID]  terminal chat (buttons become numbered choices; stdin may be piped)
-    python -m bot serve           Telegram bot (long polling); needs TELEGRAM_BOT_TOKEN
+    python -m bot serve           Telegram bot (long polling, or --webhook-url URL --port N); needs TELEGRAM_BOT_TOKEN
     python -m bot ask [--json] [--batch FILE] [QUESTION]
     python -m bot validate [PATH]
     python -m bot unanswered [--since DATE]
@@ -142,9 +142,17 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     if not rows:
         print("no unanswered questions")
         return 0
+    kroot, qroot = _paths(args)
+    try:
+        lexicon = knowledge.load(kroot, qroot, os.environ.get("SHUXI_ASSESSMENT")).lexicon
+    except DataFileError:
+        lexicon = None   # the log is still worth reading while the knowledge base is being fixed
     for r in rows:
         score = "-" if r["max_score"] is None else f"{r['max_score']:.2f}"
-        print(f"{r['count']:>4}  {score:>5}  {r['last_asked'][:10]}  {r['text'][:80]}  (best: {r['best_id'] or '-'})")
+        # Which everyday phrases the lexicon knew in it: what to add next is what it did not.
+        concepts = "、".join(lexicon.concepts_in(r["text"])) if lexicon is not None else "?"
+        print(f"{r['count']:>4}  {score:>5}  {r['last_asked'][:10]}  {r['text'][:80]}  "
+              f"(best: {r['best_id'] or '-'}; lexicon: {concepts or '-'})")
     return 0
 
 
@@ -156,17 +164,34 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the Telegram bot with long polling (token from TELEGRAM_BOT_TOKEN)."""
+    """Run the Telegram bot (token from TELEGRAM_BOT_TOKEN): long polling, or a webhook with ``--webhook-url URL
+    --port N``. Exit 2 when the token is missing or Telegram rejects it (one line, without the token)."""
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
         print("TELEGRAM_BOT_TOKEN is not set; use `python -m bot chat` for the terminal.", file=sys.stderr)
         return 2
-    from bot.adapters.telegram import run_polling
+    from bot.adapters import telegram
 
+    webhook = None
+    url, port = getattr(args, "webhook_url", None), getattr(args, "port", None)
+    if url is not None or port is not None:
+        if url is None or port is None:
+            print("serve: --webhook-url and --port go together", file=sys.stderr)
+            return 2
+        try:
+            webhook = telegram.Webhook(url, port, listen=args.listen)
+        except ValueError as exc:
+            print(f"serve: {exc}", file=sys.stderr)
+            return 2
     services: dict = {}
     dialog = make_dialog(args, services)
     coordinator_ids = [int(key[3:]) for key in services["coordinators"].coordinators if key.startswith("tg:")]
-    run_polling(token, dialog, reminders=services["reminders"], coordinator_ids=coordinator_ids)
+    try:
+        telegram.serve(token, dialog, reminders=services["reminders"], coordinator_ids=coordinator_ids,
+                       webhook=webhook)
+    except telegram.TokenRejected as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -176,13 +201,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="database file (default: $SHUXI_DB or data/shuxi.db)")
     p.add_argument("--knowledge", help="knowledge folder (default: knowledge/)")
     p.add_argument("--quizzes", help="quiz folder (default: quizzes/)")
+    p.add_argument("--today", dest="global_today", metavar="YYYY-MM-DD",
+                   help="run as if today were this date (default: $SHUXI_TODAY, else the real date); "
+                        "stored times, practice due dates, readiness, reports and reminders all follow it")
     sub = p.add_subparsers(dest="command")
 
     s = sub.add_parser("chat", help="chat in the terminal")
     s.add_argument("--as", dest="as_person", metavar="PERSON_ID", help="who you are (default: me)")
     s.set_defaults(func=cmd_chat)
 
-    s = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    s = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN); long polling by default")
+    s.add_argument("--webhook-url", metavar="URL",
+                   help="receive updates by webhook at this https URL (behind a reverse proxy) instead of polling")
+    s.add_argument("--port", type=int, metavar="N", help="local port the reverse proxy forwards the webhook to")
+    s.add_argument("--listen", default="127.0.0.1", metavar="ADDR",
+                   help="local address for the webhook server (default 127.0.0.1)")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("ask", help="answer a question (or --batch FILE, one per line)")
@@ -209,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_village_parsers(sub)
     from bot.cli.web import add_parsers as add_web_parsers   # [web] python -m bot web, coordinators web-code
     add_web_parsers(sub)
+    from bot.cli.grading import add_parsers as add_grading_parsers
+    add_grading_parsers(sub)
     return p
 
 
@@ -220,6 +255,16 @@ def main(argv: list[str] | None = None) -> int:
     from bot.kernel.store import is_disk_full, is_locked
 
     args = build_parser().parse_args(argv)
+    from bot.kernel import clock
+
+    try:
+        if args.global_today:
+            clock.set_today(args.global_today)
+        clock.today()   # a bad SHUXI_TODAY is reported here, not deep inside a command
+    except ValueError:
+        print(f"--today / SHUXI_TODAY takes a date like 2021-10-22, not "
+              f"{args.global_today or os.environ.get('SHUXI_TODAY')!r}", file=sys.stderr)
+        return 2
     try:
         if args.command is None:
             return cmd_serve(args) if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip() else cmd_chat(args)

@@ -105,6 +105,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     now = None
     if args.today:
         now = datetime.fromisoformat(args.today).replace(hour=4, tzinfo=timezone.utc)   # 12:00 China time
+    else:
+        from bot.kernel import clock
+
+        now = clock.now()
     store, kb = open_store(args), load_kb(args)
     report = reports.build_report(store, kb, rule, scope, now)
     if args.format == "xlsx":
@@ -130,6 +134,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_visit_date(args: argparse.Namespace) -> int:
+    """Write the visit date into the readiness rule file (``--readiness``/$SHUXI_READINESS/config/readiness.yaml)."""
+    from bot.coordination.readiness import set_visit_date
+
+    try:
+        path = set_visit_date(date.fromisoformat(args.date), getattr(args, "readiness", None))
+    except (FileNotFoundError, DataFileError) as exc:
+        print(f"cannot set the visit date: {exc}", file=sys.stderr)
+        return 2
+    print(f"visit_date: {args.date} ({path})")
+    return 0
+
+
 def _iso_date(text: str) -> str:
     """argparse type: a YYYY-MM-DD date, kept as text; a clear usage error otherwise."""
     try:
@@ -141,6 +158,9 @@ def _iso_date(text: str) -> str:
 
 def add_parsers(sub: "argparse._SubParsersAction") -> None:
     """Add the ``roster`` and ``report`` subcommands to ``python -m bot``'s subparsers."""
+    v = sub.add_parser("visit-date", help="set the day the assessors arrive (YYYY-MM-DD) in config/readiness.yaml")
+    v.add_argument("date", type=_iso_date)
+    v.set_defaults(func=cmd_visit_date)
     s = sub.add_parser("roster", help="import the roster, write a template, print invite links")
     rsub = s.add_subparsers(dest="roster_command", required=True)
     r = rsub.add_parser("import", help="import a .xlsx or .csv roster (姓名, 角色, 镇, 村, 手机号)")

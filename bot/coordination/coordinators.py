@@ -177,6 +177,27 @@ class CoordinatorCommands:
         chart = readiness_chart(self._report(scope))
         return [Reply(chart.caption, attachment=Attachment("readiness.png", chart.png, "photo"))]
 
+    def visitdate(self, person: Person, scope: Scope, arg: str) -> list[Reply]:
+        """``/visitdate YYYY-MM-DD`` (city coordinators only): set the day the assessors arrive, written into the
+        readiness rule file; without a date, show the one set."""
+        from datetime import date as _date
+
+        from bot.coordination.readiness import set_visit_date
+
+        current = self.rule.visit_date.isoformat() if self.rule.visit_date else "未设定"
+        if scope.town is not None:
+            return [Reply(f"只有市级协调员可以设定评估组进驻日期（现在：{current}）。")]
+        text = arg.strip()
+        if not text:
+            return [Reply(f"评估组进驻日期：{current}。设定请发送 /visitdate 2026-11-01 这样的日期。")]
+        try:
+            day = _date.fromisoformat(text)
+        except ValueError:
+            return [Reply("日期请写成 2026-11-01 这样（年-月-日）。")]
+        set_visit_date(day)
+        self.rule = self.rule.model_copy(update={"visit_date": day})
+        return [Reply(f"已设定评估组进驻日期：{day.isoformat()}。报告和提醒按这一天倒计时。")]
+
     def unanswered(self, person: Person, scope: Scope, arg: str) -> list[Reply]:
         """``/unanswered``: questions from people in scope that the bot could not answer well."""
         return [Reply(render_unanswered_text(self._report(scope, with_unanswered=True)))]
@@ -200,4 +221,5 @@ def install(dialog: "Dialog", coordinators: dict[str, Scope] | None = None, rule
                                    rule or load_rule(), clock)
     for name in COMMANDS:
         dialog.add_command(name, commands._guard(getattr(commands, name)))
+    dialog.add_command("visitdate", commands._guard(commands.visitdate))
     return commands

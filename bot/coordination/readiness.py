@@ -7,10 +7,16 @@ A person is **ready** when every check of the rule passes:
 2. they practised within the last ``window_days`` days;
 3. they answered at least ``min_answered`` distinct quiz questions of their role (all of them if the role has
    fewer);
-4. of their role's questions they answered, at least ``min_accuracy`` were right on the latest attempt;
+4. of their role's questions they answered, at least ``min_accuracy`` were right on the latest attempt — judged by
+   the Wilson lower bound at ``accuracy_z`` (so 17 of 20 right is not yet proof of 80 %, 85 of 100 is), and
+   counting only answers of the last ``answer_max_age_days`` days (an answer from weeks ago says little about
+   today);
 5. optionally, at least ``min_role_coverage`` of all their role's questions are right on the latest attempt;
-6. optionally, a mock interview scored at least ``interview.min_score`` within ``interview.window_days`` days
-   (skipped, and said so, while the database has no mock-interview table).
+6. optionally, a mock interview within ``interview.window_days`` days (next step: /interview), and
+7. its best score at least ``interview.min_score`` (a separate check with its own next step: practise the points
+   missed, then /interview again). Both are skipped, and said so, while the database has no mock-interview table.
+
+Every check carries the one thing to do next (``step``); :attr:`Verdict.next_step` is the first failed check's.
 
 A question belongs to a role when the role is among the question's ``roles``.
 """
@@ -18,6 +24,7 @@ A question belongs to a role when the role is among the question's ``roles``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -57,14 +64,17 @@ class VillageRule(_Strict):
 
 
 class ReadinessRule(_Strict):
-    """``config/readiness.yaml``. ``visit_date`` is the day the assessors arrive (local date, UTC+8)."""
+    """``config/readiness.yaml``. ``visit_date`` is the day the assessors arrive (local date, UTC+8); None until a
+    coordinator sets it (``python -m bot visit-date YYYY-MM-DD`` or ``/visitdate``)."""
 
-    visit_date: date
+    visit_date: date | None = None
     visit_label: str = "省后评估组进驻"
     window_days: int = Field(default=14, ge=1, le=366)
     practised_days: int = Field(default=7, ge=1, le=366)
     min_answered: int = Field(default=20, ge=0)
     min_accuracy: float = Field(default=0.8, ge=0, le=1)
+    accuracy_z: float | None = Field(default=1.0, ge=0, le=4)
+    answer_max_age_days: int | None = Field(default=None, ge=1, le=366)
     min_role_coverage: float | None = Field(default=None, ge=0, le=1)
     interview: InterviewRule | None = None
     village: VillageRule | None = None
@@ -72,14 +82,41 @@ class ReadinessRule(_Strict):
     def describe(self) -> str:
         """Return the rule in one Chinese paragraph (shown in reports)."""
         parts = [f"近 {self.window_days} 天内练习过", f"本角色题目至少答过 {self.min_answered} 道（不足则全部）",
-                 f"答过的本角色题目最近一次作答正确率 ≥ {self.min_accuracy:.0%}"]
+                 f"答过的本角色题目最近一次作答正确率 ≥ {self.min_accuracy:.0%}"
+                 + (f"（按 {self.answer_max_age_days} 天内的作答，" if self.answer_max_age_days else "（")
+                 + ("按置信下限计，答得越多越可信）" if self.accuracy_z else "）")]
         if self.min_role_coverage is not None:
             parts.append(f"本角色全部题目中最近一次答对的 ≥ {self.min_role_coverage:.0%}")
         if self.interview is not None:
-            parts.append(f"近 {self.interview.window_days} 天模拟访谈最高分 ≥ {self.interview.min_score:g}")
+            parts.append(f"近 {self.interview.window_days} 天做过模拟访谈")
+            parts.append(f"模拟访谈最高分 ≥ {self.interview.min_score:g}")
         if self.village is not None:
             parts.append(f"本村村情（本角色须知的项）最近一次答对 ≥ {self.village.min_accuracy:.0%}")
         return "合格标准：" + "；".join(parts) + "。"
+
+
+def set_visit_date(day: date, path: str | Path | None = None) -> Path:
+    """Write ``visit_date: YYYY-MM-DD`` into the readiness rule file (``path``, else $SHUXI_READINESS, else
+    ``config/readiness.yaml``), keeping every other line and comment, and check the file still loads.
+
+    Returns:
+        the file written.
+    Raises:
+        FileNotFoundError: no such file. DataFileError: the file was broken (it is then left as it was).
+    """
+    path = Path(path or os.environ.get("SHUXI_READINESS") or DEFAULT_READINESS)
+    old = path.read_text(encoding="utf-8")
+    line = f"visit_date: {day.isoformat()}"
+    new, count = re.subn(r"(?m)^visit_date:.*$", line, old)
+    if not count:
+        new = f"{line}\n{old}"
+    path.write_text(new, encoding="utf-8")
+    try:
+        load_model(path, ReadinessRule)
+    except Exception:
+        path.write_text(old, encoding="utf-8")
+        raise
+    return path
 
 
 def load_rule(path: str | Path | None = None) -> ReadinessRule:
@@ -102,6 +139,26 @@ class Check:
 
     ok: bool | None
     text: str
+    step: str = ""
+
+
+def wilson_lower(right: int, answered: int, z: float) -> float:
+    """The Wilson score interval's lower bound for ``right`` of ``answered`` (0–1; 0.0 when nothing was answered).
+
+    Args:
+        right: answers right.
+        answered: answers given (≥ ``right``).
+        z: the normal quantile (1.0 ≈ 84 % one-sided confidence; 0 gives the raw share).
+    """
+    if answered <= 0:
+        return 0.0
+    p = right / answered
+    if not z:
+        return p
+    z2 = z * z
+    centre = p + z2 / (2 * answered)
+    margin = z * ((p * (1 - p) + z2 / (4 * answered)) / answered) ** 0.5
+    return max(0.0, (centre - margin) / (1 + z2 / answered))
 
 
 @dataclass(frozen=True)
@@ -138,22 +195,29 @@ class Verdict:
             :attr:`reasons` is first read (a city report of 10 000 people needs the verdicts, not the words).
     """
 
-    __slots__ = ("ready", "started", "_checks", "_lazy")
+    __slots__ = ("ready", "started", "_checks", "_lazy", "_steps")
 
     def __init__(self, ready: bool, checks: list[Check] | None = None, started: bool = True, *,
-                 lazy: list[tuple[bool | None, Callable[[], str]]] | None = None):
+                 lazy: list[tuple[bool | None, Callable[[], str]]] | None = None, steps: list[str] | None = None):
         self.ready = ready
         self.started = started
         self._checks = None if lazy is not None else list(checks or [])
         self._lazy = lazy
+        self._steps = steps
 
     @property
     def checks(self) -> list[Check]:
         """Every check with its sentence, in the rule's order."""
         if self._checks is None:
-            self._checks = [Check(ok, text()) for ok, text in self._lazy or []]
+            steps = self._steps or [""] * len(self._lazy or [])
+            self._checks = [Check(ok, text(), step) for (ok, text), step in zip(self._lazy or [], steps)]
             self._lazy = None
         return self._checks
+
+    @property
+    def next_step(self) -> str:
+        """The one thing to do next: the first failed check's step (empty when ready)."""
+        return next((c.step for c in self.checks if c.ok is False and c.step), "")
 
     @property
     def reasons(self) -> list[str]:
@@ -183,56 +247,87 @@ def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verd
 
     Args:
         rule: the readiness rule.
-        progress: the person's figures (see :class:`Progress`).
+        progress: the person's figures (see :class:`Progress`; ``answered``/``right`` already limited to answers
+            of the last ``answer_max_age_days`` days by whoever counted them).
         since_window: UTC ISO time ``window_days`` ago; a last answer at or after it counts as recent.
     Returns:
-        the verdict with one check per part of the rule.
+        the verdict with one check per part of the rule, each with its next step.
     """
     if not progress.started:
-        return Verdict(False, [Check(False, "从未使用机器人（名册中有此人，但邀请链接还没用过）")], started=False)
-    # (ok, sentence) per check; the sentences are written only when someone reads them (see Verdict).
-    checks: list[tuple[bool | None, Callable[[], str]]] = [(True, lambda: "已开始使用")]
+        return Verdict(False, [Check(False, "从未使用机器人（名册中有此人，但邀请链接还没用过）",
+                                     "打开协调员发给你的邀请链接，发送 /start")], started=False)
+    # (ok, sentence, step) per check; the sentences are written only when someone reads them (see Verdict).
+    checks: list[tuple[bool | None, Callable[[], str], str]] = [(True, lambda: "已开始使用", "")]
+    practise = "发送 /practice 练习本角色的题目"
     last = progress.last_answer_at
     if last is None:
-        checks.append((False, lambda: "还没有做过练习"))
+        checks.append((False, lambda: "还没有做过练习", practise))
     elif last >= since_window:
-        checks.append((True, lambda: f"近 {rule.window_days} 天练习过（最近 {last[:10]}）"))
+        checks.append((True, lambda: f"近 {rule.window_days} 天练习过（最近 {last[:10]}）", practise))
     else:
-        checks.append((False, lambda: f"近 {rule.window_days} 天没有练习（最近一次 {last[:10]}）"))
+        checks.append((False, lambda: f"近 {rule.window_days} 天没有练习（最近一次 {last[:10]}）", practise))
     need = min(rule.min_answered, progress.role_total)
+    recent = f"近 {rule.answer_max_age_days} 天" if rule.answer_max_age_days else ""
     checks.append((progress.answered >= need,
-                   lambda: f"本角色题目答过 {progress.answered}/{progress.role_total} 道（要求至少 {need} 道）"))
+                   lambda: f"{recent}本角色题目答过 {progress.answered}/{progress.role_total} 道（要求至少 {need} 道）",
+                   f"发送 /practice 再答 {max(0, need - progress.answered)} 道本角色的题"))
     if progress.answered:
         acc = progress.right / progress.answered
-        checks.append((acc >= rule.min_accuracy,
-                       lambda: f"最近一次作答正确率 {acc:.0%}（{progress.right}/{progress.answered}，"
-                               f"要求 ≥ {rule.min_accuracy:.0%}）"))
+        bound = wilson_lower(progress.right, progress.answered, rule.accuracy_z or 0)
+        checks.append((bound >= rule.min_accuracy,
+                       lambda: f"{recent}最近一次作答正确率 {acc:.0%}（{progress.right}/{progress.answered}"
+                               + (f"，置信下限 {bound:.0%}" if rule.accuracy_z else "")
+                               + f"，要求 ≥ {rule.min_accuracy:.0%}）",
+                       "发送 /practice 复习答错的题，多答几道让正确率更可信"))
     else:
-        checks.append((False, lambda: f"正确率无从计算（要求 ≥ {rule.min_accuracy:.0%}）"))
+        checks.append((False, lambda: f"正确率无从计算（要求 ≥ {rule.min_accuracy:.0%}）", practise))
     if rule.min_role_coverage is not None:
         cover = progress.right / progress.role_total if progress.role_total else 0.0
         checks.append((cover >= rule.min_role_coverage,
                        lambda: f"本角色全部 {progress.role_total} 道题中答对 {progress.right} 道（{cover:.0%}，"
-                               f"要求 ≥ {rule.min_role_coverage:.0%}）"))
+                               f"要求 ≥ {rule.min_role_coverage:.0%}）", "发送 /practice 把本角色的题都答一遍"))
     interview = rule.interview
     if interview is not None:
         best = progress.interview_best
+        take = "发送 /interview 做一次模拟访谈"
         if not progress.interview_available:
-            checks.append((None, lambda: "模拟访谈功能尚未启用，本项不计"))
+            checks.append((None, lambda: "模拟访谈功能尚未启用，本项不计", ""))
         elif best is None:
-            checks.append((False, lambda: f"近 {interview.window_days} 天没有模拟访谈"
-                                          f"（要求 ≥ {interview.min_score:g} 分）"))
+            checks.append((False, lambda: f"近 {interview.window_days} 天还没有做过模拟访谈", take))
+            checks.append((None, lambda: f"模拟访谈分数（要求 ≥ {interview.min_score:g} 分）：先做一次", take))
         else:
+            checks.append((True, lambda: f"近 {interview.window_days} 天做过模拟访谈", take))
             checks.append((best >= interview.min_score,
-                           lambda: f"近 {interview.window_days} 天模拟访谈最高 {best:g} 分"
-                                   f"（要求 ≥ {interview.min_score:g} 分）"))
+                           lambda: f"模拟访谈最高 {best:g} 分（要求 ≥ {interview.min_score:g} 分）",
+                           "看上次访谈漏掉的要点，用 /practice 练习后再发 /interview"))
     village = rule.village
     if village is not None:
         total, right = progress.village_total, progress.village_right
         if not total:
-            checks.append((None, lambda: "本村没有导入村情表（或本角色无须知项），本项不计"))
+            checks.append((None, lambda: "本村没有导入村情表（或本角色无须知项），本项不计", ""))
         else:
             checks.append((right / total >= village.min_accuracy,
                            lambda: f"本村村情 {total} 项答对 {right} 项（{right / total:.0%}，"
-                                   f"要求 ≥ {village.min_accuracy:.0%}）"))
-    return Verdict(all(ok is not False for ok, _ in checks), started=True, lazy=checks)
+                                   f"要求 ≥ {village.min_accuracy:.0%}）", "发送 /village 看本村村情，再 /practice"))
+    return Verdict(all(ok is not False for ok, _, _ in checks), started=True,
+                   lazy=[(ok, text) for ok, text, _ in checks], steps=[step for _, _, step in checks])
+
+
+def verdict_for_person(verdict: Verdict, days_left: int | None) -> str:
+    """The verdict as the person sees it (``/me``): each check with ✔/✘ (— when skipped), the one next step, and
+    the days to the visit (``days_left`` None when the visit date is not set).
+
+    Returns:
+        Chinese text, several lines.
+    """
+    lines = ["准备情况：" + ("✔ 已达标" if verdict.ready else "✘ 还没达标")]
+    lines += [f"  {'✔' if c.ok else ('—' if c.ok is None else '✘')} {c.text}" for c in verdict.checks]
+    if verdict.next_step:
+        lines.append(f"下一步：{verdict.next_step}")
+    if days_left is None:
+        lines.append("评估组进驻日期还没定。")
+    elif days_left > 0:
+        lines.append(f"距评估组进驻还有 {days_left} 天。")
+    elif days_left == 0:
+        lines.append("今天评估组进驻。")
+    return "\n".join(lines)

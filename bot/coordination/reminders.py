@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Callable
 
@@ -235,7 +235,9 @@ def log_for(store: Store, on_date: date) -> dict[int, str]:
 # --- who and what ------------------------------------------------------------------------------------------------
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    from bot.kernel import clock
+
+    return clock.now()
 
 
 class Reminders:
@@ -270,7 +272,7 @@ class Reminders:
         local = now.astimezone(LOCAL_TZ)
         if not self.config.enabled:
             return "reminders are switched off in the settings"
-        if local.date() > self.rule.visit_date:
+        if self.rule.visit_date is not None and local.date() > self.rule.visit_date:
             return f"the visit date {self.rule.visit_date} has passed"
         if local.time().replace(tzinfo=None) < _clock(self.config.send_at):
             return f"before today's send time {self.config.send_at}"
@@ -327,7 +329,7 @@ class Reminders:
             return [Reply("用法：/remind off 关闭每日提醒，/remind on 重新开启，/remind 查看当前设置。")]
         if not self.config.enabled:
             return [Reply("每日备考提醒目前没有启用。")]
-        if self.local_today() > self.rule.visit_date:
+        if self.rule.visit_date is not None and self.local_today() > self.rule.visit_date:
             return [Reply(f"{self.rule.visit_label}的日期（{self.rule.visit_date.isoformat()}）已过，不再发送每日提醒。")]
         if reminders_off(self.store, person.id):
             return [Reply("您已关闭每日备考提醒。想重新开启，请发送 /remind on。")]

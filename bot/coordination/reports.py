@@ -53,11 +53,12 @@ _PEOPLE_SQL = "with " + _MEMBERS_SQL + f"""
 select m.roster_id, m.person_id, m.name, m.role, m.town, m.village, m.on_roster,
        (select max(qa.answered_at) from quiz_answers qa where qa.person_id = m.person_id) as last_answer_at,
        case when m.person_id is null then 0
-            when pp.role is m.role then pp.answered * {PACK} + pp.correct
+            when :since_answers is null and pp.role is m.role then pp.answered * {PACK} + pp.correct
             else (select count(*) * {PACK} + coalesce(sum(la.correct), 0)
                     from role_questions rq
                     join latest_answers la on la.person_id = m.person_id and la.question_id = rq.question_id
-                   where rq.role = m.role) end as packed,
+                   where rq.role = m.role and (:since_answers is null or la.answered_at >= :since_answers))
+       end as packed,
        (select max(aq.asked_at) from asked_questions aq where aq.person_id = m.person_id) as last_question_at,
        cs.unreachable_at
 from members m
@@ -127,12 +128,15 @@ class Report:
     unanswered: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def days_left(self) -> int:
-        """Days from today (local) to the visit date."""
-        return (self.rule.visit_date - self.today).days
+    def days_left(self) -> int | None:
+        """Days from today (local) to the visit date; None while the visit date is not set."""
+        return None if self.rule.visit_date is None else (self.rule.visit_date - self.today).days
 
     def countdown(self) -> str:
         """The countdown to the visit as a Chinese sentence."""
+        if self.rule.visit_date is None:
+            return (f"{self.rule.visit_label}日期未设定（市级协调员发送 /visitdate YYYY-MM-DD，"
+                    f"或运行 python -m bot visit-date YYYY-MM-DD）")
         when = f"{self.rule.visit_label}（{self.rule.visit_date.isoformat()}）"
         if self.days_left > 0:
             return f"距{when}还有 {self.days_left} 天"
@@ -149,7 +153,9 @@ class Report:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    from bot.kernel import clock
+
+    return clock.now()
 
 
 def _iso(moment: datetime) -> str:
@@ -243,7 +249,9 @@ def build_report(store: Store, kb: KnowledgeBase, rule: ReadinessRule, scope: Sc
     village = _village_progress(store, scope) if rule.village else {}
     people = []
     with _paused_gc():
-        _judge_rows(people, store.db.query(_PEOPLE_SQL, {"town": scope.town}), rule, role_totals, interviews,
+        since_answers = (_iso(now - timedelta(days=rule.answer_max_age_days)) if rule.answer_max_age_days else None)
+        _judge_rows(people, store.db.query(_PEOPLE_SQL, {"town": scope.town, "since_answers": since_answers}),
+                    rule, role_totals, interviews,
                     available, since_window, since_practised, village)
     report = Report(scope, rule, now.astimezone(LOCAL_TZ).date(), now, people)
     if with_unanswered:

@@ -134,7 +134,7 @@ def to_digits(text: str, keep_wan: bool = False) -> str:
     text = _RE_THOUSANDS.sub("", text)
     text = _RE_PERCENT_WORDS.sub(lambda m: text_of(number(m.group(1)) or Decimal(0)) + "%"
                                  if number(m.group(1)) is not None else m.group(), text)
-    text = text.replace("一半", "50%")
+    text = text.replace("一半", "50%").replace("百分之百", "100%")
     text = _RE_CN_SPAN.sub(_span_to_digits, text)
     text = _RE_TENTHS.sub(lambda m: f"{int(m.group(1)) * 10}%" if int(m.group(1)) <= 10 else m.group(), text)
     if not keep_wan:
@@ -149,7 +149,7 @@ def to_digits(text: str, keep_wan: bool = False) -> str:
 UNIT_WORDS = ("万元", "万户", "万人", "万", "元", "户", "人", "名", "位", "个", "间", "家", "项", "%", "年", "月", "日",
               "分", "种", "次", "天")
 _SAME_UNIT = {"人": {"人", "名", "位"}, "户": {"户", "家"}}
-_RE_FIGURE = re.compile(rf"(?<![\da-zA-Z.])(\d+(?:\.\d+)?)({'|'.join(map(re.escape, UNIT_WORDS))})?")
+FIGURE_PATTERN = _RE_FIGURE = re.compile(rf"(?<![\da-zA-Z.])(\d+(?:\.\d+)?)({'|'.join(map(re.escape, UNIT_WORDS))})?")
 _DATE_UNITS = ("年", "月", "日", "%")
 
 
@@ -181,6 +181,29 @@ class Figure:
         return self.unit in _DATE_UNITS
 
 
+#: Units that count things: a count said with 个 (十五个) is the same count as 15人 or 15户.
+COUNT_UNITS = frozenset(("个", "人", "名", "位", "户", "家", "项", "间", "种", "次"))
+
+
+def same_figure(want: Figure, got: Figure) -> bool:
+    """True when ``got`` states ``want``: the same value (0.50 = 0.5), and the same unit, an equivalent one (人 =
+    名 = 位; 户 = 家; 1.5万元 = 15000元), 个 for any count, or no unit written on either side. Years, months, days
+    and percentages must carry their own unit (3月 is not 3日).
+
+    Args:
+        want: the figure asked for (e.g. from a key point ``15人``).
+        got: a figure read from an answer.
+    """
+    if want.is_date_or_percent or got.is_date_or_percent:
+        return want.unit == got.unit and want.value == got.value
+    if not want.unit or not got.unit:
+        return want.value == got.value
+    in_unit = got.in_unit(want.unit)
+    if in_unit is not None:
+        return in_unit == want.value
+    return want.value == got.value and "个" in (want.unit, got.unit) and {want.unit, got.unit} <= COUNT_UNITS
+
+
 def figures(text: str, dates: bool = False) -> list[Figure]:
     """Return the figures in ``text`` (after :func:`to_digits`), in order.
 
@@ -196,6 +219,16 @@ def figures(text: str, dates: bool = False) -> list[Figure]:
         if dates or not figure.is_date_or_percent:
             out.append(figure)
     return out
+
+
+def figures_at(text: str) -> list[tuple[int, Figure]]:
+    """Return each figure of ``text`` with where it starts, dates and percentages included. ``text`` must already be
+    in the one written form (:func:`to_digits` with ``keep_wan=True``), so positions refer to it.
+
+    Returns:
+        ``[(0, Figure(Decimal("1000"), "元")), (7, Figure(Decimal("4000"), "元"))]`` for ``1000元的奖励4000元``.
+    """
+    return [(m.start(), Figure(Decimal(m.group(1)), m.group(2) or "")) for m in _RE_FIGURE.finditer(text)]
 
 
 def single_figure(text: str) -> Figure | None:

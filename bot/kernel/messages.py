@@ -30,12 +30,15 @@ class Incoming:
 
     ``person`` is the account key (``tg:<user id>``, ``cli:<name>``); exactly one of ``text`` (typed) and
     ``button`` (the data of a pressed button) is set; ``channel`` names the adapter (``telegram``, ``terminal``).
+    ``private`` is False for a message in a group chat: the dialog then only answers policy questions (and their
+    suggested-entry buttons) and leaves the person's registration, practice and interviews alone.
     """
 
     person: str
     text: str | None = None
     button: str | None = None
     channel: str = "terminal"
+    private: bool = True
 
 
 @dataclass(frozen=True)

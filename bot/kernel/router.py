@@ -3,7 +3,7 @@
 The router only dispatches; it knows no feature. Each feature hands it, in its own ``install`` function:
 
 * commands (``/name arg``) — :meth:`Router.command`, with a help line;
-* button data prefixes (``q:``, ``kb:`` …) — :meth:`Router.button`;
+* button data prefixes (``q:``, ``kb:`` …) — :meth:`Router.button` (``public`` ones also work in groups);
 * free-text states (a registration step, an open quiz) — :meth:`Router.state`: tried in order, the first that
   takes the text answers it;
 * the handler of any other text (the policy Q&A) — :meth:`Router.fallback`, and follow-ups that may add to its
@@ -61,6 +61,7 @@ class Router:
         self.intro = intro
         self.commands: dict[str, CommandHandler] = {}
         self._buttons: list[tuple[str, ButtonHandler]] = []
+        self._public_buttons: set[str] = set()
         self._states: list[StateHandler] = []
         self._fallback: TextHandler | None = None
         self._follow_ups: list[Callable[[Person], list[Reply]]] = []
@@ -79,10 +80,13 @@ class Router:
         """Add a line to ``/help`` (lines are shown by ``order``, then in the order added)."""
         self._help.append(HelpLine(order, text))
 
-    def button(self, prefix: str, handler: ButtonHandler) -> None:
-        """Send button data starting with ``prefix`` to ``handler`` (the longest matching prefix wins)."""
+    def button(self, prefix: str, handler: ButtonHandler, public: bool = False) -> None:
+        """Send button data starting with ``prefix`` to ``handler`` (the longest matching prefix wins); ``public``
+        buttons also work in group chats (see :meth:`handle`)."""
         self._buttons.append((prefix, handler))
         self._buttons.sort(key=lambda item: -len(item[0]))
+        if public:
+            self._public_buttons.add(prefix)
 
     def state(self, handler: StateHandler) -> None:
         """Offer free text to ``handler`` before the fallback; it returns None to pass it on."""
@@ -129,9 +133,15 @@ class Router:
         if msg.button is not None:
             for prefix, handler in self._buttons:
                 if msg.button.startswith(prefix):
+                    if not msg.private and prefix not in self._public_buttons:
+                        return [Reply("这个按钮只在私聊里有效。")]
                     return handler(person, msg.button, msg.channel)
             return [Reply("这个按钮已经失效了。发送 /help 查看可以做什么。")]
         text = clean(msg.text or "")
+        if not msg.private:
+            # A group chat: a policy question, nothing else. The person's registration, practice and interview
+            # (their private chat's) are neither read nor changed, and no open question is shown in the group.
+            return self.answer(person, text, msg.channel, follow_ups=False)
         if text.startswith("/"):
             command, _, arg = text[1:].partition(" ")
             command = command.split("@", 1)[0].lower()   # /quiz@ShuxiBot in groups
@@ -145,11 +155,11 @@ class Router:
                 return replies
         return self.answer(person, text, msg.channel)
 
-    def answer(self, person: Person, text: str, channel: str) -> list[Reply]:
-        """Answer ``text`` with the fallback, then the follow-ups."""
+    def answer(self, person: Person, text: str, channel: str, follow_ups: bool = True) -> list[Reply]:
+        """Answer ``text`` with the fallback, then (unless ``follow_ups`` is False) the follow-ups."""
         if self._fallback is None:
             return [Reply(self.help_text)]
         replies = self._fallback(person, text, channel)
-        for hook in self._follow_ups:
+        for hook in self._follow_ups if follow_ups else ():
             replies += hook(person)
         return replies

@@ -4,11 +4,10 @@ interviews."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
 from typing import Protocol
 
 from bot.kernel.roles import Role
-from bot.kernel.store import Person, Store
+from bot.kernel.store import Person, Store, utcnow
 from bot.qa.knowledge import KnowledgeBase
 
 from .quiz import QuizMaster
@@ -58,7 +57,7 @@ def practice_status(chat: PracticeParts, person: Person) -> str:
     """One or two lines (each led by a line break) on spaced-repetition cards and the best mock interview; empty
     if neither."""
     cards = chat.practice.cards(person.id)
-    now = datetime.now(timezone.utc).isoformat()
+    now = utcnow()
     lines = []
     if cards:
         due = sum(1 for c in cards.values() if c["due"] <= now)

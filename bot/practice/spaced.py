@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 
 from fsrs import Card, Rating, Scheduler
@@ -30,7 +30,9 @@ INTERVIEW_QUESTIONS = (5, 8)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    from bot.kernel import clock
+
+    return clock.now()
 
 
 class Curriculum:

@@ -56,6 +56,6 @@ def install(router: Router, answerer: Answerer) -> QAChat:
     """Make policy Q&A the router's answer to free text and register ``kb:`` buttons; return the feature."""
     chat = QAChat(answerer, router.store)
     router.fallback(chat.question)
-    router.button("kb:", chat.open_entry)
+    router.button("kb:", chat.open_entry, public=True)   # the suggestions under an answer work in groups too
     router.help_line(HELP, order=0)
     return chat

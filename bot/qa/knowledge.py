@@ -4,6 +4,7 @@ Layout (one folder per assessment, so another year or province is just more data
 
     knowledge/glossary.yaml           terms: plan word ↔ code identifier
     knowledge/synonyms.yaml           words cadres use → the plan's word
+    knowledge/lexicon.yaml            everyday phrases → a concept the plan has (optional; see bot.qa.lexicon)
     knowledge/<assessment>/assessment.yaml
     knowledge/<assessment>/*.yaml     entries
     quizzes/<assessment>/*.yaml       quiz questions
@@ -40,6 +41,7 @@ from bot.kernel.yamlfile import (
     load_model,
     load_model_with_lines,
 )
+from bot.qa.lexicon import Lexicon, load_lexicon
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_KNOWLEDGE = PROJECT_ROOT / "knowledge"
@@ -60,6 +62,7 @@ class KnowledgeBase:
         curricula: each role's must-know indicators and entries.
         interview: mock-interview questions, in file order.
         notes: known discrepancies in the plan itself (e.g. 30 sub-items stated, 32 listed), for the validator.
+        lexicon: everyday phrases → concepts of the plan (applied to questions).
     """
 
     assessment: Assessment
@@ -71,6 +74,7 @@ class KnowledgeBase:
     notes: list[str] = field(default_factory=list)
     curricula: dict[Role, RoleCurriculum] = field(default_factory=dict)
     interview: list[InterviewQuestion] = field(default_factory=list)
+    lexicon: Lexicon = field(default_factory=Lexicon)
 
     def areas(self) -> list[Entry]:
         """Return the area entries in file order."""
@@ -199,6 +203,10 @@ def load(knowledge_root: Path = DEFAULT_KNOWLEDGE, quiz_root: Path | None = DEFA
 
     by_id = {e.id: e for e in entries}
     notes: list[str] = []
+    lexicon_path = knowledge_root / "lexicon.yaml"
+    lexicon, lexicon_errors = load_lexicon(lexicon_path, _rel(lexicon_path),
+                                           [t for e in entries for t in (e.title, *e.aliases, e.answer)])
+    errors.extend(lexicon_errors)
     if meta is not None and entries:
         errors.extend(_check_structure(meta, entries, by_id, where, notes))
         sources = [(e.id, e.source) for e in entries]
@@ -210,7 +218,7 @@ def load(knowledge_root: Path = DEFAULT_KNOWLEDGE, quiz_root: Path | None = DEFA
         raise DataFileError(errors)
     assert meta is not None and glossary is not None and synonyms is not None
     return KnowledgeBase(meta, entries, by_id, dict(synonyms.synonyms), glossary, questions, notes, curricula,
-                         interview)
+                         interview, lexicon)
 
 
 def _rel(path: Path) -> str:

@@ -6,6 +6,14 @@ kept twice — as written and as pinyin — so 检测对象 meets 监测对象 b
 of its (IDF-weighted) bigrams an entry explains, with titles and aliases counting more than answer text, then
 re-ranked with rapidfuzz over pinyin against titles and aliases, and nudged by the question's intent (a
 number, a date, a lead unit). A weak best score means "I don't know", never a random entry.
+
+Sound keys are sound classes (:mod:`bot.qa.sound`: n/l, f/h, zh/z, ch/c, sh/s, in/ing, en/eng merged, tones
+ignored), so voice-input and accent slips meet the plan's words, always a step below an exact character match.
+Everyday phrases become the plan's concepts first (:mod:`bot.qa.lexicon`), and a message holding two questions
+(one per clause) gets each answered.
+
+Why this module is long: the index, the score, abstention, the figure checks and the several-questions rule share
+one set of thresholds and the one index; splitting them would scatter the numbers that must be tuned together.
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ from rapidfuzz import fuzz
 
 from bot.kernel import figures
 from bot.kernel.models import Entry, FactKind
-from bot.kernel.text import has_content, is_cjk, normalise, syllable, tokens
+from bot.kernel.text import has_content, is_cjk, normalise, tokens
+from bot.qa.lexicon import Hit, Lexicon
+from bot.qa.sound import sound_class
 
 #: Below this the bot abstains. Scores are in [0, 1.1].
 ABSTAIN_BELOW = 0.40
@@ -39,13 +49,25 @@ COMMON_PAIR_CANDIDATES = 200   # entries a very common pair is scored for (only 
 JUNCTION = 0.25
 UNKNOWN_WHEN_NAMED = 0.5
 NAMED_COVER = 0.66
-NAMED_AT = 0.75      # a one-pair question scores this only when the pair is in a title or alias      # weight of an unknown pair that straddles two known words
+NAMED_AT = 0.75      # a one-pair question scores this only when the pair is in a title or alias
+#: A best entry scoring between this and ABSTAIN_BELOW is still offered (with the runners-up as buttons) when the
+#: question named, in everyday words of the lexicon, a concept the entry states: something relevant did score.
+CONCEPT_FLOOR = 0.25
+#: A clause of a message is answered on its own (two questions in one) only from this score.
+PART_CONFIDENT = 0.5
+#: A whole message answered this well (and clearly) is taken for one question, not cut into clauses.
+SURE_OF_ONE = 0.75
+#: At most this many questions of one message are answered.
+MAX_PARTS = 3
 
 # Filler that says nothing about the topic; removed (as a break) before bigrams are made. Longest first.
 _FILLER = sorted("""
 请问 问一下 一下 一共 总共 分别 想问 咋样 咋办 怎么办 干啥 干嘛 咋 我想 我们 俺们 咱们 你们 他们 这个 那个 这次 那次 这些 那些 到底 听说 究竟 主要 具体
 什么 啥子 怎么样 怎么 怎样 如何 哪些 哪个 哪里 哪儿 多少 有没有 是不是 算不算 要不要 能不能 会不会 可不可以
 有哪些 是什么 是啥 为什么 干什么 做什么 需要 应该 必须 可以 关于 对于 还是 或者 然后 就是 一个 之类 情况下
+咋整 咋弄 咋搞 咋个 来着 行不行 好不好 对不对 中不中 成不成 可以不 不咯 这块 那块 这一块 那一块 这边 那边 的话
+算啥问题 算不算问题 啥问题 算问题 是不是问题 有没有问题 有啥要求 啥要求 咋要求 怎么要求 硬要求
+咯 嘞 噻 哎 诶 喔
 吗 呢 啊 吧 呀 啥 嘛 哦 哈 呗 么 啦 的 了 得 地 着 过 很 都 也 还 就 又 才 被 把 给 让 向 在 和 与 及 或 跟 对 从
 要 是 有 几 哪 谁 我 你 他 她 它 这 那
 """.split(), key=len, reverse=True)
@@ -61,12 +83,24 @@ _INTENT_WORDS = {
 }
 # Questions that ask for a figure of a given kind. The plan gives few amounts; when the matching entries state
 # none of that kind, answering with the topic's entry would be confidently wrong.
-_ASKS_MONEY = re.compile(r"多少钱|多少元|几元|多少块|补助多少|补贴多少|标准是多少|保费|金额|工资")
+_ASKS_MONEY = re.compile(r"多少钱|多少元|几元|多少块|补助多少|补贴多少|标准是多少|保费|金额|工资|利息|标准线|收入线|贫困线"
+                         r"|(?:贷|借|领|拿|补|给|发|挣|赚)(?:多少|几)")
+# A level asked for (低于多少, 到多少以上): only an entry stating some figure answers it.
+_ASKS_LEVEL = re.compile(r"(?:低于|高于|超过|不到|不足|达到|到)(?:多少|几)(?![号日月点天年])|(?:多少|几)(?:以下|以上|之内|以内)")
+# How long something lasts (派几年, 多少天): the plan states no durations, only dates.
+_ASKS_DURATION = re.compile(r"(?<!哪)(?:几|多少)(?:年|个月|天)")
+_DURATION_IN_ANSWER = re.compile(rf"(?<![\d{figures.CN_NUMERALS}])[{figures.CN_NUMERALS}\d]{{1,2}}(?:年|个月|天)(?!度)")
+_YEAR = re.compile(r"(20\d\d)年")
+_RE_SPOKEN_NOT = re.compile(r"没有?(?=([\u4e00-\u9fff]))")
+# Where a message holding several questions is cut: sentence and clause punctuation, spaces (voice input puts a
+# space where the speaker paused).
+_CLAUSE_BREAK = re.compile(r"[？?！!。；;，,\s]+")
 _ASKS_RATE = re.compile(r"(.)率(?:是|要|为|有)?(?:多少|几)|百分之(?:几|多少)|比例(?:是|为|要求|要|有)?(?:多少|几)")
 _ASKS_COUNT = re.compile(r"(?:几|多少)[^，,。？?！!]{0,4}?(次|户|人)")
 _NUMBER_BEFORE = rf"(?:\d+|[{figures.CN_NUMERALS}]+)"
 _LEAD_IN_ANSWER = re.compile(r"牵头|负责|组长|担任|责任人")
 _NUMBER_KINDS = {FactKind.percent, FactKind.money, FactKind.score, FactKind.count}
+_LEVEL_KINDS = {FactKind.percent, FactKind.money, FactKind.count}   # a threshold, not an indicator's 分值
 
 _GREETINGS = {
     "你好", "您好", "你好啊", "您好啊", "hi", "hello", "在吗", "在不在", "早上好", "上午好", "下午好", "晚上好",
@@ -106,6 +140,11 @@ class Match:
     query: str
     verdict: Verdict
     candidates: list[Candidate] = field(default_factory=list)
+    #: Lexicon phrases found in the question (everyday words → the plan's concept), left to right.
+    concepts: list[Hit] = field(default_factory=list)
+    #: For a message holding several questions: one match per question answered (its best entry first), then
+    #: any asking for a figure the plan does not give; empty for a single question.
+    parts: list["Match"] = field(default_factory=list)
 
     @property
     def abstained(self) -> bool:
@@ -152,16 +191,35 @@ def apply_synonyms(text: str, synonyms: list[tuple[str, str]]) -> str:
 
 
 def _bigrams(segment: str) -> list[tuple[str, str]]:
-    """Return (character key, pinyin key) for each bigram of a segment, and for each number in it."""
+    """Return (character key, sound-class key) for each bigram of a segment, and for each number in it."""
     toks = tokens(segment)
-    sounds = [syllable(t) if len(t) == 1 else t for t in toks]
+    sounds = [sound_class(t) for t in toks]
     pairs = [("c" + toks[i] + toks[i + 1], "p" + sounds[i] + "|" + sounds[i + 1]) for i in range(len(toks) - 1)]
     # A number is informative on its own (0.5%, 4000): it also counts as a feature by itself.
     return pairs + [("c" + t, "p" + t) for t in toks if t[0].isdigit()]
 
 
 def _pinyin_string(text: str) -> str:
-    return "".join(syllable(t) if len(t) == 1 else t for t in tokens(text))
+    return "".join(sound_class(t) for t in tokens(text))
+
+
+def split_questions(text: str) -> list[str]:
+    """Cut a message into its clauses (at punctuation and spaces), each a possible question.
+
+    Args:
+        text: the message as typed.
+    Returns:
+        the clauses holding at least two Chinese characters, in order (a shorter one joins the clause before).
+    """
+    parts: list[str] = []
+    for piece in _CLAUSE_BREAK.split(text):
+        if not piece:
+            continue
+        if parts and sum(map(is_cjk, piece)) < 2:
+            parts[-1] += piece
+        else:
+            parts.append(piece)
+    return [p for p in parts if sum(map(is_cjk, p)) >= 2]
 
 
 class Matcher:
@@ -171,9 +229,13 @@ class Matcher:
     to call from many coroutines.
     """
 
-    def __init__(self, entries: list[Entry], synonyms: dict[str, str] | None = None):
-        """Index ``entries``; ``synonyms`` maps cadre words to the plan's words (see ``knowledge/synonyms.yaml``)."""
+    def __init__(self, entries: list[Entry], synonyms: dict[str, str] | None = None, lexicon: Lexicon | None = None):
+        """Index ``entries``; ``synonyms`` maps cadre words to the plan's words (see ``knowledge/synonyms.yaml``),
+        ``lexicon`` everyday phrases to the plan's concepts (``knowledge/lexicon.yaml``)."""
         self.entries = entries
+        self.lexicon = lexicon or Lexicon()
+        # Years the plan speaks of: a question about another year is not about this plan.
+        self._years = {y for e in entries for t in (e.title, e.answer) for y in _YEAR.findall(normalise(t))}
         self.synonyms = sorted(((normalise(k), normalise(v)) for k, v in (synonyms or {}).items()),
                                key=lambda kv: len(kv[0]), reverse=True)
         chars: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -232,21 +294,44 @@ class Matcher:
         """Return the question's (character key, pinyin key) features with their weights (IDF).
 
         A pair the knowledge base never uses weighs as much as its rarest pair — that is what makes an off-topic
-        question abstain — except a pair squeezed between two known pairs (文件|制定 gives 件制): it says nothing
-        about the topic and weighs a quarter.
+        question abstain — except a pair squeezed between two known pairs (文件|制定 gives 件制) or one joining a
+        known pair to a lone last or first character (评估|查): it says nothing about the topic and weighs a
+        quarter.
         """
         out: dict[tuple[str, str], float] = {}
         for seg in _RE_BREAK.split(core):
             pairs = _bigrams(seg) if seg else []
             known = [pk in self._idf for _, pk in pairs]
+            # Tokens are covered when a pair of the plan's characters holds them; an uncovered one standing alone between covered ones
+            # or at the segment's edge (方法|来|评估, 评估|查) is glue, not topic. (Pairs come first, then numbers.)
+            n_pairs = max(0, len(tokens(seg)) - 1)
+            covered = [False] * (n_pairs + 1)
+            for j in range(n_pairs):
+                if pairs[j][0] in self._chars:   # the plan's own characters, not a pair that only sounds alike
+                    covered[j] = covered[j + 1] = True
+
+            def glue(t: int) -> bool:
+                return covered[t] or ((t == 0 or covered[t - 1]) and (t == n_pairs or covered[t + 1]))
+
             for j, pair in enumerate(pairs):
                 if known[j]:
                     weight = self._idf[pair[1]]
                 else:
-                    junction = 0 < j < len(pairs) - 1 and known[j - 1] and known[j + 1]
+                    junction = j < n_pairs and any(covered) and glue(j) and glue(j + 1)
                     weight = self._idf_unknown * (JUNCTION if junction else 1.0)
                 out[pair] = max(out.get(pair, 0.0), weight)
         return out
+
+    def _holds_concept(self, entry: Entry, hits: list[Hit]) -> bool:
+        """True when the question named (in everyday words) a concept that ``entry`` itself states."""
+        if not hits:
+            return False
+        text = apply_synonyms(normalise("\n".join((entry.title, *entry.aliases, entry.answer))), self.synonyms)
+        return any(apply_synonyms(h.concept, self.synonyms) in text for h in hits)
+
+    def _known_pair(self, chars: str) -> bool:
+        """True when two characters are a pair of the knowledge base's own text (as written)."""
+        return f"c{chars}" in self._chars
 
     def _strip_filler(self, text: str) -> str:
         """Replace filler words by a break, except where a filler is glued to a word the knowledge base uses."""
@@ -280,16 +365,66 @@ class Matcher:
         return best
 
     def match(self, query: str, limit: int = 3) -> Match:
-        """Rank entries for ``query``.
+        """Rank entries for ``query``; a message holding several questions gets each answered.
 
         Args:
             query: the question as typed (any width, any length; only the first 500 characters are read).
             limit: how many candidates to return.
         Returns:
             a :class:`Match` whose verdict is ``answer``, ``unsure`` (suggest alternatives), ``abstain``,
-            ``greeting``, ``thanks`` or ``empty``.
+            ``greeting``, ``thanks``, ``empty`` or ``no_figure``. When two or more clauses are each answered
+            with different entries, ``parts`` holds their matches and ``candidates`` starts with their best
+            entries; so does a message whose whole abstains while one clause is answered.
         """
         query = query[:500]
+        whole = self._match_one(query, limit)
+        if whole.verdict in (Verdict.greeting, Verdict.thanks, Verdict.empty):
+            return whole
+        if whole.verdict is Verdict.answer and whole.candidates[0].score >= SURE_OF_ONE:
+            return whole   # one clear, strong answer: a second question would have pulled the score apart
+        clauses = split_questions(query)
+        if len(clauses) < 2:
+            return whole
+        subs = [self._match_one(c, limit) for c in clauses[:MAX_PARTS + 2]]
+        whole_best = whole.candidates[0] if whole.verdict in (Verdict.answer, Verdict.unsure) else None
+        answered: list[Match] = []   # one per clause answered on its own, its chosen entry first
+        own: list[Candidate] = []      # each such clause's own best entry
+        for m in subs:
+            if m.verdict not in (Verdict.answer, Verdict.unsure) or m.candidates[0].score < PART_CONFIDENT:
+                continue
+            pick = m.candidates[0]
+            same = next((c for c in m.candidates if whole_best and c.entry.id == whole_best.entry.id), None)
+            if same is not None and same.score >= pick.score - AMBIGUITY_GAP:
+                pick = same   # the entry explaining the whole message, when it is as good for the clause
+            if all(a.candidates[0].entry.id != pick.entry.id for a in answered):
+                answered.append(Match(m.query, m.verdict, [pick, *(c for c in m.candidates if c is not pick)],
+                                      m.concepts))
+                own.append(m.candidates[0])
+        answered = answered[:MAX_PARTS]
+        no_figure = [m for m in subs if m.verdict is Verdict.no_figure]
+        asked_about = {c.entry.id for m in no_figure for c in m.candidates}
+        if any(m.candidates[0].entry.id in asked_about for m in answered):
+            # The other clause is about the same topic as the figure the plan does not give (能贷多少, 利息谁出):
+            # answering it would look like answering the figure.
+            return whole if whole.verdict is Verdict.no_figure else no_figure[0]
+        if len(answered) == 1 and whole_best is not None and not no_figure:
+            first = own[0]
+            if first.entry.id == whole_best.entry.id or whole.verdict is Verdict.answer:
+                return whole   # one question; its clauses agree with the whole message's answer
+            if first.entry.id in {c.entry.id for c in whole.candidates}:
+                # Close candidates for the whole, and only one clause answerable on its own: it says which.
+                rest = [c for c in whole.candidates if c.entry.id != first.entry.id]
+                return Match(query, whole.verdict, [first, *rest], whole.concepts)
+        if len(answered) >= 2 or (answered and (whole.verdict is Verdict.abstain or no_figure)):
+            firsts = [m.candidates[0] for m in answered]
+            rest = [c for c in whole.candidates if c.entry.id not in {f.entry.id for f in firsts}]
+            verdict = Verdict.unsure if any(m.verdict is Verdict.unsure for m in answered) else Verdict.answer
+            parts = answered + no_figure if len(answered) + len(no_figure) >= 2 else []
+            return Match(query, verdict, (firsts + rest)[:max(limit, len(firsts))], whole.concepts, parts)
+        return whole
+
+    def _match_one(self, query: str, limit: int) -> Match:
+        """Rank entries for one question; see :meth:`match`."""
         if not has_content(query):
             return Match(query, Verdict.empty)
         if not any(is_cjk(c) for c in query):
@@ -303,11 +438,19 @@ class Matcher:
         if bare in _THANKS:
             return Match(query, Verdict.thanks)
 
-        normalised_query = apply_synonyms(normalise(query), self.synonyms)
+        plain = normalise(query)
+        if self.lexicon.other_place(plain) or any(y not in self._years for y in _YEAR.findall(plain)):
+            # Another county's or another year's assessment: this plan does not speak for it.
+            return Match(query, Verdict.abstain)
+        known = self._known_pair
+        with_concepts, hits = self.lexicon.apply(plain, known)
+        # Spoken negation to the plan's written one where that makes the plan's word (风险没消除 → 风险未消除).
+        with_concepts = _RE_SPOKEN_NOT.sub(lambda m: "未" if known("未" + m.group(1)) else m.group(0), with_concepts)
+        normalised_query = apply_synonyms(with_concepts, self.synonyms)
         core = self._strip_filler(normalised_query)
         grams = self._weighted_grams(core)
         if not grams:
-            return Match(query, Verdict.abstain)
+            return Match(query, Verdict.abstain, concepts=hits)
 
         total = sum(grams.values())
         unknown = sum(w for (_, pk), w in grams.items() if pk not in self._idf)
@@ -331,7 +474,7 @@ class Matcher:
                     if w:
                         scores[i] += idf * w
         if not scores:
-            return Match(query, Verdict.abstain)
+            return Match(query, Verdict.abstain, concepts=hits)
 
         intents = {name for name, rx in _INTENT_WORDS.items() if rx.search(normalised_query)}
         qpinyin = _pinyin_string(core)
@@ -352,25 +495,25 @@ class Matcher:
         ranked.sort(key=lambda c: c.score, reverse=True)
         ranked = ranked[:limit]
         top = ranked[0].score
-        if top < ABSTAIN_BELOW:
-            return Match(query, Verdict.abstain, ranked)
+        if top < ABSTAIN_BELOW and not (top >= CONCEPT_FLOOR and self._holds_concept(ranked[0].entry, hits)):
+            return Match(query, Verdict.abstain, ranked, hits)
         if len(grams) == 1 and top < NAMED_AT:
             # One pair only (中国, 第三, a bare number): it must name an entry (title or alias), not merely occur
             # somewhere in an answer.
-            return Match(query, Verdict.abstain, ranked)
+            return Match(query, Verdict.abstain, ranked, hits)
         figure = _figure_check(normalised_query)
         if figure is not None:
             # Only an entry as good as the best may stand in for it: a weaker entry that happens to hold a figure
             # is about something else (就业奖补多少钱 must not get 产业奖补's 1000元).
             holding = [c for c in ranked if c.score > top - AMBIGUITY_GAP and figure(c.entry)]
             if not holding:
-                return Match(query, Verdict.no_figure, ranked)
+                return Match(query, Verdict.no_figure, ranked, hits)
             ranked.remove(holding[0])
             ranked.insert(0, holding[0])
             top = holding[0].score
         close = len(ranked) > 1 and top - ranked[1].score < AMBIGUITY_GAP
         verdict = Verdict.unsure if close or top < CONFIDENT_AT else Verdict.answer
-        return Match(query, verdict, ranked)
+        return Match(query, verdict, ranked, hits)
 
 
 def _figure_check(question: str):
@@ -384,6 +527,10 @@ def _figure_check(question: str):
         if word and "\u4e00" <= word[0] <= "\u9fff":
             return lambda e: word in e.answer   # 确权率 → "不低于全省平均值" is the plan's answer
         return lambda e: any(f.kind is FactKind.percent for f in e.facts)
+    if _ASKS_LEVEL.search(question):
+        return lambda e: any(f.kind in _LEVEL_KINDS for f in e.facts)
+    if _ASKS_DURATION.search(question):
+        return lambda e: bool(_DURATION_IN_ANSWER.search(e.answer))
     count = _ASKS_COUNT.search(question)
     if count:
         unit = count.group(1)

@@ -6,6 +6,9 @@ Every page is rendered on the server from Jinja2 templates with autoescaping; th
 signed with itsdangerous) carrying a random session id, whose row in ``web_sessions`` says who it is, and a CSRF
 token that every form posts back. Coordinator pages check the scope on every request: a town, person, file or
 chart outside it is answered exactly like one that does not exist (404).
+
+Why this module is long: it is the one table of routes — each a short handler that checks the session, calls the
+library and renders a template — and splitting it would scatter the scope checks that must sit beside each route.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.adapters.web import chatlog, signin
-from bot.coordination import reports
+from bot.coordination import report_views, reports
 from bot.coordination.coordinators import CoordinatorCommands
 from bot.dialog import Dialog
 from bot.kernel.messages import MAX_BUTTON_DATA_BYTES, Incoming
@@ -49,7 +52,7 @@ COOKIE_MAX_AGE = 120 * 24 * 3600
 _CHART_LOCK = threading.Lock()
 
 #: Summary columns shown after the name, the verdict first so a phone shows it without scrolling:
-#: 名册, 合格, 未合格, 已开始, 近期练习, 未核实, 无法联系 (indices into reports.SUMMARY_COLUMNS).
+#: 名册, 合格, 未合格, 已开始, 近期练习, 未核实, 无法联系 (indices into report_views.SUMMARY_COLUMNS).
 _NUMBER_ORDER = (3, 7, 8, 5, 6, 4, 9)
 #: Shortcut buttons under the chat box: (label, command).
 SHORTCUTS = (("按角色练习", "/practice"), ("模拟访谈", "/interview"), ("村情卡", "/village"), ("帮助", "/help"),
@@ -264,30 +267,30 @@ def create_app(dialog: Dialog, coordinators: CoordinatorCommands, config: WebCon
     async def report_page(request: Request) -> Response:
         ws, scope = coordinator_scope(request)
         report = build(scope, with_unanswered=False)
-        summary = reports.summary_rows(report)
-        sort, desc = _sort_params(request, len(reports.SUMMARY_COLUMNS))
+        summary = report_views.summary_rows(report)
+        sort, desc = _sort_params(request, len(report_views.SUMMARY_COLUMNS))
         if sort is not None:   # sorted: the role rows only, without the total lines
             summary = sorted((r for r in summary if r[1] != "合计" and r[2] != "合计"),
                              key=lambda r: _sort_key(r[sort]), reverse=desc)
         unready = report.unprepared()
-        usort, udesc = _sort_params(request, len(reports.UNPREPARED_COLUMNS), prefix="u")
+        usort, udesc = _sort_params(request, len(report_views.UNPREPARED_COLUMNS), prefix="u")
         pages = max(1, -(-len(unready) // PAGE_PEOPLE))
         page_no = min(max(1, _int(request.query_params.get("page"), 1)), pages)
         if usort is None:
             shown = unready[(page_no - 1) * PAGE_PEOPLE: page_no * PAGE_PEOPLE]
-            rows = reports.unprepared_rows(_with_people(report, shown), store, dialog.kb)
+            rows = report_views.unprepared_rows(_with_people(report, shown), store, dialog.kb)
             pairs = list(zip(shown, rows))
         else:
-            rows = reports.unprepared_rows(report, store, dialog.kb)
+            rows = report_views.unprepared_rows(report, store, dialog.kb)
             pairs = sorted(zip(unready, rows), key=lambda pr: _sort_key(pr[1][usort]), reverse=udesc)
             pairs = pairs[(page_no - 1) * PAGE_PEOPLE: page_no * PAGE_PEOPLE]
-        total = reports.Tally()
+        total = report_views.Tally()
         for p in report.people:
             total.add(p)
         towns = sorted({p.town for p in report.people}) if scope.town is None else []
         return page(request, "report.html", title=f"备考情况 · {scope.label}", report=report, scope=scope,
-                    summary=summary, columns=reports.SUMMARY_COLUMNS, number_order=_NUMBER_ORDER, sort=sort, desc=desc, pairs=pairs,
-                    ucolumns=reports.UNPREPARED_COLUMNS, usort=usort, udesc=udesc, page_no=page_no, pages=pages,
+                    summary=summary, columns=report_views.SUMMARY_COLUMNS, number_order=_NUMBER_ORDER, sort=sort, desc=desc, pairs=pairs,
+                    ucolumns=report_views.UNPREPARED_COLUMNS, usort=usort, udesc=udesc, page_no=page_no, pages=pages,
                     unready_count=len(unready), total=total.line(report.rule.practised_days), towns=towns,
                     town_param=request.query_params.get("town") or "", ref=_ref)
 
@@ -300,7 +303,7 @@ def create_app(dialog: Dialog, coordinators: CoordinatorCommands, config: WebCon
             raise HTTPException(404)
         weak = reports.weak_indicators(store, dialog.kb, [found.person_id] if found.person_id else [])
         return page(request, "person.html", title=found.name, p=found, weak=weak.get(found.person_id, [])[:5],
-                    last_answer=reports._local(found.last_answer_at), last_activity=reports._local(found.last_activity_at),
+                    last_answer=report_views._local(found.last_answer_at), last_activity=report_views._local(found.last_activity_at),
                     rule=coordinators.rule.describe(), scope=scope)
 
     async def chart_png(request: Request) -> Response:
@@ -318,7 +321,7 @@ def create_app(dialog: Dialog, coordinators: CoordinatorCommands, config: WebCon
     async def export_xlsx(request: Request) -> Response:
         ws, scope = coordinator_scope(request)
         report = build(scope)
-        data = reports.to_xlsx(report, store, dialog.kb)
+        data = report_views.to_xlsx(report, store, dialog.kb)
         name = f"备考情况-{scope.label}-{report.today.isoformat()}.xlsx"
         return _file_response(name, "document", data)
 
@@ -326,7 +329,7 @@ def create_app(dialog: Dialog, coordinators: CoordinatorCommands, config: WebCon
         ws, scope = coordinator_scope(request)
         report = build(scope)
         return page(request, "unanswered.html", title=f"没答好的问题 · {scope.label}", scope=scope,
-                    rows=reports.unanswered_rows(report)[:200], more=max(0, len(report.unanswered) - 200),
+                    rows=report_views.unanswered_rows(report)[:200], more=max(0, len(report.unanswered) - 200),
                     town_param=request.query_params.get("town") or "")
 
     # --- errors --------------------------------------------------------------------------------------------

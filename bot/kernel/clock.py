@@ -1,0 +1,66 @@
+"""The one clock: every "now" and "today" of the bot (timestamps stored, practice due dates, readiness windows,
+reports, reminders) is taken here, so a whole session can be run at another date.
+
+The date may be overridden by ``--today YYYY-MM-DD`` (any command) or the environment variable ``SHUXI_TODAY``:
+then :func:`now` is that local date (UTC+8) at the current local time of day, plus whatever :func:`advance` added,
+so timestamps keep their order and real seconds still pass between two messages.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta, timezone
+
+#: The plan's local time (China Standard Time, no daylight saving).
+LOCAL_TZ = timezone(timedelta(hours=8))
+
+_today: date | None = None
+_offset = timedelta(0)
+
+
+def set_today(day: date | str | None) -> None:
+    """Run as if today (local) were ``day`` (a date or ``YYYY-MM-DD``); None goes back to the real date.
+
+    Raises:
+        ValueError: ``day`` is text that is not a date ``YYYY-MM-DD``.
+    """
+    global _today, _offset
+    _today = date.fromisoformat(day) if isinstance(day, str) else day
+    _offset = timedelta(0)
+
+
+def advance(delta: timedelta) -> None:
+    """Move the clock forward by ``delta`` (simulations: the next day, an hour later)."""
+    global _offset
+    _offset += delta
+
+
+def _overridden() -> date | None:
+    if _today is not None:
+        return _today
+    env = os.environ.get("SHUXI_TODAY", "").strip()
+    return date.fromisoformat(env) if env else None
+
+
+def now() -> datetime:
+    """The current moment, timezone-aware in UTC (the overridden date, if any; see the module docstring).
+
+    Raises:
+        ValueError: ``SHUXI_TODAY`` is set but not a date ``YYYY-MM-DD``.
+    """
+    real = datetime.now(timezone.utc)
+    day = _overridden()
+    if day is None:
+        return real + _offset
+    local_time = real.astimezone(LOCAL_TZ).time()
+    return datetime.combine(day, local_time, LOCAL_TZ).astimezone(timezone.utc) + _offset
+
+
+def today() -> date:
+    """Today's local date (UTC+8)."""
+    return now().astimezone(LOCAL_TZ).date()
+
+
+def iso_now() -> str:
+    """:func:`now` as UTC ISO text to the second (``2026-12-02T08:00:00+00:00``), the form stored in the database."""
+    return now().isoformat(timespec="seconds")

@@ -1,0 +1,99 @@
+"""The one clock (``--today`` / ``SHUXI_TODAY``), the readiness rule's confidence bound and separate interview
+checks, and the readiness simulation on a few people."""
+
+import os
+import re
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from bot.coordination.readiness import Progress, ReadinessRule, evaluate, verdict_for_person, wilson_lower
+from bot.kernel import clock
+from bot.kernel.store import Store
+from bot.qa import knowledge
+
+
+@pytest.fixture(autouse=True)
+def real_clock():
+    yield
+    clock.set_today(None)
+
+
+def test_clock_override_reaches_stored_times(monkeypatch, tmp_path):
+    monkeypatch.setenv("SHUXI_TODAY", "2026-10-15")
+    assert clock.today() == date(2026, 10, 15)
+    store = Store(tmp_path / "t.db")
+    person = store.person("cli:a")
+    store.log_question(person.id, "逾期率", None, None, True, "abstain", "cli")
+    assert store.db.execute("select asked_at from asked_questions").fetchone()[0][:10] in ("2026-10-14", "2026-10-15")
+    clock.set_today("2026-11-01")   # the option wins over the environment
+    assert clock.today() == date(2026, 11, 1)
+
+
+def test_today_option_and_visit_date_command(tmp_path):
+    rule_file = tmp_path / "readiness.yaml"
+    rule_file.write_text((knowledge.PROJECT_ROOT / "config" / "readiness.yaml").read_text(encoding="utf-8"),
+                         encoding="utf-8")
+    env = {**os.environ, "SHUXI_READINESS": str(rule_file)}
+    cmd = [sys.executable, "-m", "bot", "--db", str(tmp_path / "t.db"), "--today", "2021-10-22"]
+    unset = subprocess.run(cmd + ["report"], capture_output=True, text=True, cwd=knowledge.PROJECT_ROOT, env=env)
+    assert unset.returncode == 0, unset.stderr
+    assert "日期未设定" in unset.stdout and "已过去" not in unset.stdout
+    assert subprocess.run(cmd + ["visit-date", "2021-11-01"], cwd=knowledge.PROJECT_ROOT, env=env,
+                          capture_output=True).returncode == 0
+    assert "visit_date: 2021-11-01" in rule_file.read_text(encoding="utf-8")
+    run = subprocess.run(cmd + ["report"], capture_output=True, text=True, cwd=knowledge.PROJECT_ROOT, env=env)
+    assert "还有 10 天" in run.stdout
+    bad = subprocess.run([sys.executable, "-m", "bot", "--today", "明天", "report"], capture_output=True, text=True,
+                         cwd=knowledge.PROJECT_ROOT)
+    assert bad.returncode == 2 and "2021-10-22" in bad.stderr
+
+
+def test_wilson_bound_needs_more_answers_for_the_same_share():
+    assert wilson_lower(17, 20, 1.0) < 0.8 < wilson_lower(85, 100, 1.0)
+    assert wilson_lower(17, 20, 0) == pytest.approx(0.85)
+    assert wilson_lower(0, 0, 1.0) == 0.0
+
+
+def rule(**changes):
+    base = {"visit_date": date(2026, 11, 1), "min_answered": 20, "min_accuracy": 0.8, "accuracy_z": 1.0,
+            "interview": {"min_score": 80}}
+    return ReadinessRule(**{**base, **changes})
+
+
+def test_no_interview_and_low_interview_are_separate_checks_with_their_own_step():
+    practised = dict(started=True, answered=100, right=95, role_total=120, last_answer_at="2026-10-20T00:00:00+00:00",
+                     interview_available=True)
+    none = evaluate(rule(), Progress(**practised), "2026-10-10")
+    assert not none.ready and "/interview" in none.next_step
+    assert any(c.ok is False and "还没有做过模拟访谈" in c.text for c in none.checks)
+    low = evaluate(rule(), Progress(**practised, interview_best=56), "2026-10-10")
+    assert not low.ready and "漏掉的要点" in low.next_step
+    assert [c.ok for c in low.checks if "模拟访谈" in c.text] == [True, False]
+    good = evaluate(rule(), Progress(**practised, interview_best=85), "2026-10-10")
+    assert good.ready and good.next_step == ""
+
+
+def test_few_answers_at_the_mark_are_not_enough():
+    near = dict(started=True, role_total=120, last_answer_at="2026-10-20T00:00:00+00:00")
+    assert not evaluate(rule(interview=None), Progress(answered=20, right=17, **near), "2026-10-10").ready
+    assert evaluate(rule(interview=None), Progress(answered=100, right=90, **near), "2026-10-10").ready
+
+
+def test_person_sees_checks_step_and_countdown():
+    verdict = evaluate(rule(), Progress(True, 30, 20, 120, "2026-10-20T00:00:00+00:00", None, True), "2026-10-10")
+    text = verdict_for_person(verdict, 12)
+    assert "✘" in text and "下一步：" in text and "还有 12 天" in text
+    assert "没定" in verdict_for_person(verdict, None)
+
+
+def test_simulation_on_a_few_people():
+    run = subprocess.run([sys.executable, "scripts/simulate_readiness.py", "--people", "12", "--days", "4"],
+                         capture_output=True, text=True, cwd=knowledge.PROJECT_ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    last = run.stdout.strip().splitlines()[-1]
+    m = re.fullmatch(r"people=12 false_ready=([\d.]+) unprepared_recall=([\d.]+) ready_recall=([\d.]+)", last)
+    assert m, last
+    assert all(0 <= float(x) <= 1 for x in m.groups())
