@@ -49,6 +49,8 @@ def run_terminal(dialog: Dialog, person: str = "me", stdin: TextIO | None = None
     """Chat with ``dialog`` as ``cli:<person>`` until end of input or ``/exit``; return 0.
 
     A reply's attachment is written under ``export_dir`` (default ``data/exports/``) and its path printed."""
+    if stdin is None and hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")   # bytes that are not UTF-8 become U+FFFD, not a crash
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()

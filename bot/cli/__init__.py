@@ -9,7 +9,13 @@ library errors into clean messages and exit statuses.
     python -m bot unanswered [--since DATE]
     python -m bot villages import FILE | template [OUT] | list   (see bot/cli/villages.py)
 
-Exit statuses: 0 ok, 1 a validation finding or a failed command, 2 a broken knowledge base or bad usage.
+Exit statuses (each means one thing; see the README):
+
+    0  done
+    1  done, but something was skipped or found (rows or cells of an import, a validation finding)
+    2  refused: bad usage, a file that cannot be used (over a limit, broken, wrong type), broken data files
+    3  the environment failed: the disk is full, or the database stayed locked; nothing half-done is kept
+       beyond the batches already committed, and the import can simply be run again
 Environment: SHUXI_DB (database file, default ``data/shuxi.db``), SHUXI_KNOWLEDGE, SHUXI_QUIZZES,
 SHUXI_ASSESSMENT, TELEGRAM_BOT_TOKEN.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -240,8 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+EXIT_OK, EXIT_SKIPPED, EXIT_REFUSED, EXIT_ENVIRONMENT = 0, 1, 2, 3
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status (:data:`EXIT_OK` … :data:`EXIT_ENVIRONMENT`)."""
+    from bot.kernel.store import is_disk_full, is_locked
+
     args = build_parser().parse_args(argv)
     from bot.kernel import clock
 
@@ -259,4 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except BrokenPipeError:   # `python -m bot ask … | head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_OK
+    except (sqlite3.OperationalError, OSError) as exc:
+        if is_disk_full(exc):
+            print(f"磁盘已满，操作未完成（{exc}）：请腾出空间后重新运行，已导入的部分不会重复。", file=sys.stderr)
+            return EXIT_ENVIRONMENT
+        if is_locked(exc):
+            print("数据库一直被占用，操作未完成：请稍后重新运行。", file=sys.stderr)
+            return EXIT_ENVIRONMENT
+        raise

@@ -54,8 +54,10 @@ def open_store(args: argparse.Namespace) -> Store:
     try:
         return Store(path)
     except (sqlite3.Error, OSError) as exc:
+        from bot.kernel.store import is_disk_full
+
         print(f"cannot open the database {path}: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(3 if is_disk_full(exc) else 2) from None   # 3: the environment failed (a full disk)
 
 
 def make_dialog(args: argparse.Namespace, services: dict | None = None) -> "Dialog":

@@ -80,6 +80,14 @@ def cmd_roster_invites(args: argparse.Namespace) -> int:
     return 0
 
 
+def safe_stem(text: str, limit: int = 40) -> str:
+    """Return ``text`` fit to be part of a file name in the working folder: letters (Chinese too), digits, ``-``
+    and ``_`` kept, anything else (``/``, ``..``, blanks, control characters) as ``_``, at most ``limit``
+    characters; never empty, never a path."""
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:limit].strip("_")
+    return stem or "scope"
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Print or write a scoped report as text, CSV or .xlsx."""
     from bot.coordination import report_views, reports
@@ -104,7 +112,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     store, kb = open_store(args), load_kb(args)
     report = reports.build_report(store, kb, rule, scope, now)
     if args.format == "xlsx":
-        out = Path(args.out or f"report-{'city' if scope.town is None else scope.town}.xlsx")
+        out = Path(args.out or f"report-{safe_stem('city' if scope.town is None else scope.town)}.xlsx")
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(report_views.to_xlsx(report, store, kb))
         print(out)

@@ -11,6 +11,8 @@ Commands (everyone else gets 无权限): ``/report``, ``/unprepared``, ``/person
 
 from __future__ import annotations
 
+from bot.kernel.text import echo
+
 import os
 from datetime import datetime
 from pathlib import Path
@@ -157,7 +159,7 @@ class CoordinatorCommands:
         now = self.clock() if self.clock else None
         found = find_people(self.dialog.store, self.dialog.kb, self.rule, scope, name, now)
         if not found:
-            return [Reply(f"{scope.label}范围内没有找到“{name}”。请核对姓名（须与名册一致）。")]
+            return [Reply(f"{scope.label}范围内没有找到“{echo(name)}”。请核对姓名（须与名册一致）。")]
         return [Reply(render_person_text(found, self.dialog.store, self.dialog.kb, self.rule))]
 
     def export(self, person: Person, scope: Scope, arg: str) -> list[Reply]:

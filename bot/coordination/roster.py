@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from bot.kernel.roles import Role
-from bot.kernel.sheets import SpreadsheetError, read_sheets
+from bot.kernel.sheets import SpreadsheetError, Unreadable, column_letter, open_book
 from bot.kernel.store import Person, Store, utcnow
 
 MAX_FIELD_CHARS = 30
+HEADER_WITHIN = 10   # the header may follow up to this many title rows
 
 #: Header names accepted for each column (after removing blanks and NFKC normalisation).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -90,11 +91,13 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """Return a Chinese one-line summary followed by one line per skipped row."""
+        """Return a Chinese one-line summary, then one line per note (hidden sheets left out) and skipped row."""
         lines = [f"导入完成：新增 {self.added} 人，更新 {self.updated} 人，未变 {self.unchanged} 人，"
                  f"跳过 {len(self.errors)} 行。"]
+        lines += [f"  注意：{note}" for note in self.notes]
         lines += [f"  第 {line} 行：{msg}" for line, msg in self.errors]
         return "\n".join(lines)
 
@@ -120,26 +123,31 @@ def role_from_text(text: str) -> Role | None:
     return None
 
 
-def _rows_from_file(path: Path) -> Iterable[tuple[int, list[str]]]:
-    """The first sheet's rows, cells as one-line text (see :func:`bot.kernel.sheets.read_sheets`).
+def _rows_from_file(path: Path, notes: list[str]) -> Iterable[tuple[int, list[str]]]:
+    """The first visible sheet's rows, cells as one-line text (see :func:`bot.kernel.sheets.open_book`); what
+    the reader left out (hidden sheets) is appended to ``notes``.
 
     Raises:
-        RosterFileError: the file cannot be read as a spreadsheet.
+        RosterFileError: the file cannot be read as a spreadsheet, or is over a limit.
     """
     try:
-        for _, rows in read_sheets(path):
-            for number, cells in rows:
-                yield number, [" ".join(c.split("\n")) for c in cells]
-            return
+        with open_book(path) as book:
+            notes.extend(book.notes)
+            for _, rows in book.sheets():
+                for number, cells in rows:
+                    yield number, [c if isinstance(c, Unreadable) else " ".join(c.split("\n")) for c in cells]
+                return
     except SpreadsheetError as exc:
         raise RosterFileError(str(exc)) from exc
 
 
-def read_roster(path: str | Path) -> tuple[list[RosterRow], list[tuple[int, str]]]:
+def read_roster(path: str | Path, notes: list[str] | None = None) -> tuple[list[RosterRow], list[tuple[int, str]]]:
     """Read and check a roster file.
 
     Args:
-        path: a .xlsx (first sheet) or .csv (UTF-8 or GBK) file.
+        path: a .xlsx (first visible sheet) or .csv (UTF-8 or GBK) file. The header is the first of the first
+            ten non-empty rows that has the columns 姓名, 角色, 镇, 村 (title rows above it are skipped).
+        notes: if given, gets what the reader left out on purpose (hidden sheets), as Chinese lines.
     Returns:
         ``(rows, errors)``: the valid rows in file order, and ``(row number, message)`` for each skipped row.
         A row repeating an earlier row's (姓名, 镇, 村) is skipped as an error.
@@ -155,19 +163,24 @@ def read_roster(path: str | Path) -> tuple[list[RosterRow], list[tuple[int, str]
     rows: list[RosterRow] = []
     errors: list[tuple[int, str]] = []
     seen: dict[tuple[str, str, str], int] = {}
-    for number, cells in _rows_from_file(path):
+    first: tuple[int, dict[str, int]] | None = None   # the first non-empty row, for the message if no header
+    tried = 0   # rows tried as the header
+    for number, cells in _rows_from_file(path, notes if notes is not None else []):
         if not any(cells):
             continue
         if columns is None:
-            columns = {}
-            for i, head in enumerate(cells):
-                for key, names in COLUMNS.items():
-                    if _norm(head) in names and key not in columns:
-                        columns[key] = i
-            missing = [HEADER_LABELS[k] for k in REQUIRED if k not in columns]
-            if missing:
-                raise RosterFileError(f"{path}: 第 {number} 行应是表头（姓名、角色、镇、村，可选手机号），"
-                                      f"缺少列：{'、'.join(missing)}")
+            found = _header_columns(cells)
+            first = first or (number, found)
+            if all(k in found for k in REQUIRED):
+                columns = found
+                continue
+            tried += 1
+            if tried < HEADER_WITHIN:   # a title row above the header
+                continue
+            break
+        if unreadable := [f"{column_letter(i)} 列（{HEADER_LABELS[k]}）{cells[i].problem}" for k, i in columns.items()
+                          if i < len(cells) and isinstance(cells[i], Unreadable)]:
+            errors.append((number, "；".join(unreadable)))
             continue
         row, problem = _check_row(number, {k: (cells[i] if i < len(cells) else "") for k, i in columns.items()})
         if problem:
@@ -180,8 +193,21 @@ def read_roster(path: str | Path) -> tuple[list[RosterRow], list[tuple[int, str]
         seen[key] = number
         rows.append(row)
     if columns is None:
-        raise RosterFileError(f"{path}: 文件是空的，没有表头")
+        if first is None:
+            raise RosterFileError(f"{path}: 文件是空的，没有表头")
+        raise RosterFileError(f"{path}: 第 {first[0]} 行应是表头（姓名、角色、镇、村，可选手机号），缺少列："
+                              f"{'、'.join(HEADER_LABELS[k] for k in REQUIRED if k not in first[1])}")
     return rows, errors
+
+
+def _header_columns(cells: list[str]) -> dict[str, int]:
+    """Return {column key: 0-based index} for the roster columns a row names."""
+    columns: dict[str, int] = {}
+    for i, head in enumerate(cells):
+        for key, names in COLUMNS.items():
+            if _norm(head) in names and key not in columns:
+                columns[key] = i
+    return columns
 
 
 def _check_row(number: int, cells: dict[str, str]) -> tuple[RosterRow | None, str | None]:
@@ -210,8 +236,9 @@ def new_invite_code() -> str:
 
 
 def import_rows(store: Store, rows: list[RosterRow]) -> ImportResult:
-    """Add or update roster rows in one transaction, keyed on (姓名, 镇, 村); new rows get an invite code, and a
-    changed role is also set on the bound account, if any.
+    """Add or update roster rows, keyed on (姓名, 镇, 村), committed in short batches
+    (:meth:`Store.write_in_batches`); new rows get an invite code, and a changed role is also set on the bound
+    account, if any.
 
     Args:
         store: the database.
@@ -221,23 +248,25 @@ def import_rows(store: Store, rows: list[RosterRow]) -> ImportResult:
     """
     result = ImportResult()
     now = utcnow()
-    with store.db.conn:
-        for row in rows:
-            existing = next(store.db.query("select id, role, phone, person_id from roster where name = ? and "
-                                           "town = ? and village = ?", [row.name, row.town, row.village]), None)
-            if existing is None:
-                store.db.execute("insert into roster (name, role, town, village, phone, invite_code, imported_at, "
-                                 "updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                                 [row.name, row.role, row.town, row.village, row.phone, new_invite_code(), now, now])
-                result.added += 1
-            elif (existing["role"], existing["phone"]) != (row.role, row.phone):
-                store.db.execute("update roster set role = ?, phone = ?, updated_at = ? where id = ?",
-                                 [row.role, row.phone, now, existing["id"]])
-                if existing["person_id"] is not None:   # the bound account practises for the corrected role
-                    store.db.execute("update people set role = ? where id = ?", [row.role, existing["person_id"]])
-                result.updated += 1
-            else:
-                result.unchanged += 1
+
+    def write(row: RosterRow) -> str:
+        existing = next(store.db.query("select id, role, phone, person_id from roster where name = ? and "
+                                       "town = ? and village = ?", [row.name, row.town, row.village]), None)
+        if existing is None:
+            store.db.execute("insert into roster (name, role, town, village, phone, invite_code, imported_at, "
+                             "updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [row.name, row.role, row.town, row.village, row.phone, new_invite_code(), now, now])
+            return "added"
+        if (existing["role"], existing["phone"]) != (row.role, row.phone):
+            store.db.execute("update roster set role = ?, phone = ?, updated_at = ? where id = ?",
+                             [row.role, row.phone, now, existing["id"]])
+            if existing["person_id"] is not None:   # the bound account practises for the corrected role
+                store.db.execute("update people set role = ? where id = ?", [row.role, existing["person_id"]])
+            return "updated"
+        return "unchanged"
+
+    for kind in store.write_in_batches(rows, write):
+        setattr(result, kind, getattr(result, kind) + 1)
     return result
 
 
@@ -249,9 +278,10 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
     Raises:
         RosterFileError, FileNotFoundError: as :func:`read_roster`.
     """
-    rows, errors = read_roster(path)
+    notes: list[str] = []
+    rows, errors = read_roster(path, notes)
     result = import_rows(store, rows)
-    result.errors = errors
+    result.errors, result.notes = errors, notes
     return result
 
 

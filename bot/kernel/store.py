@@ -2,19 +2,71 @@
 
 Every answer is written the moment it is given. The schema grows by named migrations recorded in the
 ``migrations`` table, so an upgraded bot keeps every recorded answer. Times are UTC ISO-8601 strings.
+
+Why this module is long: the migrations (about 200 lines) are the schema's history, applied in order to every
+database ever created; they stay next to the store that depends on them.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
+import itertools
 import json
+import random
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, TypeVar
 
 import sqlite_utils
 
 BUSY_TIMEOUT_S = 5.0
+#: A write that still finds the database locked after the busy timeout is tried again this many times.
+LOCKED_RETRIES = 5
+#: An import commits at least this often (seconds), so no transaction holds the write lock for long …
+BATCH_SECONDS = 0.2
+#: … and rests this long after each commit: SQLite's busy handler polls (every 100 ms at most), so a writer that
+#: locks again at once would starve everyone waiting.
+BATCH_PAUSE_SECONDS = 0.12
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def is_locked(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" / "database table is locked" (another writer holds the lock)."""
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for a full disk: SQLite's "database or disk is full", or an OSError ENOSPC (errno 28)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+
+
+def retry_locked(fn: Callable[..., T]) -> Callable[..., T]:
+    """Decorate a function that writes in one transaction (and is safe to run again after a rollback): when the
+    database stays locked past the busy timeout, roll back and try again, up to :data:`LOCKED_RETRIES` times,
+    waiting a little longer each time. Raises the last ``sqlite3.OperationalError`` if it never gets through."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        for attempt in range(LOCKED_RETRIES + 1):
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if not is_locked(exc) or attempt == LOCKED_RETRIES:
+                    raise
+                store = args[0] if args and isinstance(args[0], Store) else None
+                if store is not None and store.db.conn.in_transaction:
+                    store.db.conn.rollback()
+                time.sleep(0.05 * (attempt + 1) + random.random() * 0.05)
+        raise AssertionError("unreachable")
+
+    return wrapper
 
 
 def utcnow() -> str:
@@ -264,8 +316,20 @@ class Store:
         self.db = sqlite_utils.Database(conn)
         self.migrate()
 
+    def pending_migrations(self) -> list[str]:
+        """Return the names of the migrations not yet applied, read without taking the write lock."""
+        if not self.db["migrations"].exists():
+            return [name for name, _ in MIGRATIONS]
+        done = {row[0] for row in self.db.execute("select name from migrations")}
+        return [name for name, _ in MIGRATIONS if name not in done]
+
     def migrate(self) -> list[str]:
-        """Apply pending migrations in order; return the names applied now."""
+        """Apply pending migrations in order; return the names applied now.
+
+        When none is pending (every open but the first after an upgrade) nothing is written: a reader such as
+        ``report`` never waits for, nor holds, the write lock while an import or the bot writes."""
+        if not self.pending_migrations():
+            return []
         applied = []
         conn = self.db.conn
         # Several processes may open a new database at once: one writer at a time applies what is pending.
@@ -284,7 +348,54 @@ class Store:
         conn.commit()
         return applied
 
+    def write(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (which writes through ``self.db``) in one transaction and return what it returns; everything
+        it writes commits together or not at all. A locked database is retried (see :func:`retry_locked`), so
+        ``fn`` must be safe to run again after a rollback. ``fn`` must not commit itself (no ``with db.conn``,
+        no sqlite-utils ``insert``/``upsert``, which commit; use ``db.execute``)."""
+        return self._write(fn)
+
+    @retry_locked
+    def _write(self, fn: Callable[[], T]) -> T:
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn()
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+        return result
+
+    def write_in_batches(self, items: Iterable[T], write_one: Callable[[T], R],
+                         seconds: float = BATCH_SECONDS) -> list[R]:
+        """Write ``items`` one by one through ``write_one`` (same rules as for :meth:`write`), committing in
+        batches sized so that each transaction takes about ``seconds``, with a rest of
+        :data:`BATCH_PAUSE_SECONDS` after each: an import of 50 000 villages never holds the write lock long
+        enough for the bot's answers to wait out their busy timeout.
+
+        Returns:
+            what ``write_one`` returned for each item, in order (for counting). A failure rolls back only the
+            batch under way; the batches before it stay committed.
+        """
+        results: list[R] = []
+        pending = iter(items)
+        size = 50
+        while True:
+            batch = list(itertools.islice(pending, size))
+            if not batch:
+                return results
+            started = time.monotonic()
+            results += self.write(lambda: [write_one(item) for item in batch])
+            took = time.monotonic() - started
+            time.sleep(BATCH_PAUSE_SECONDS)
+            if took > seconds and size > 1:
+                size = max(1, size // 2)
+            elif took < seconds / 2:
+                size = min(size * 2, 10_000)
+
     # --- people
+    @retry_locked
     def person(self, key: str) -> Person:
         """Return the person with ``key``, creating an unregistered one on first contact."""
         row = next(self.db["people"].rows_where("key = ?", [key], limit=1), None)
@@ -300,6 +411,7 @@ class Store:
         except sqlite_utils.db.NotFoundError as exc:
             raise NotFoundError(f"no person {person_id}") from exc
 
+    @retry_locked
     def register(self, person_id: int, name: str, role: str, town: str, village: str) -> Person:
         """Store a person's registration (name, role id, town, village) and return the updated person."""
         self.db["people"].update(person_id, {"name": name, "role": role, "town": town, "village": village,
@@ -312,6 +424,7 @@ class Store:
         row = next(self.db["dialog_state"].rows_where("person_id = ?", [person_id], limit=1), None)
         return json.loads(row["state"]) if row else {}
 
+    @retry_locked
     def set_state(self, person_id: int, state: dict[str, Any]) -> None:
         """Replace the person's dialog state; an empty dict clears it."""
         if state:
@@ -321,6 +434,7 @@ class Store:
             self.db["dialog_state"].delete_where("person_id = ?", [person_id])
 
     # --- questions asked
+    @retry_locked
     def log_question(self, person_id: int, text: str, best_id: str | None, score: float | None,
                      abstained: bool, verdict: str, channel: str) -> None:
         """Record one question (text as typed, at most 2000 characters kept), its best entry and score."""
@@ -354,6 +468,7 @@ class Store:
                                                        order_by="id desc", limit=1), None)
         return _session(row) if row else None
 
+    @retry_locked
     def start_session(self, person_id: int, question_ids: list[str], mode: str = "quiz") -> QuizSession:
         """Close any open session of the person and start a new one over ``question_ids``."""
         with self.db.conn:
@@ -371,28 +486,41 @@ class Store:
         except sqlite_utils.db.NotFoundError as exc:
             raise NotFoundError(f"no quiz session {session_id}") from exc
 
-    def record_answer(self, session: QuizSession, chosen: str, correct: bool) -> QuizSession | None:
-        """Record the answer to the session's current question and advance, in one transaction.
+    def record_answer(self, session: QuizSession, chosen: str, correct: bool,
+                      also: Callable[[], Any] | None = None) -> QuizSession | None:
+        """Record the answer to the session's current question and advance, in one transaction, together with
+        what ``also`` writes (e.g. the spaced-repetition card: see :meth:`write` for what it may do); the
+        readiness tables follow by trigger in the same transaction. A kill at any moment leaves either all of it
+        or none of it.
 
         Returns:
-            the updated session, or None when that question already has an answer (a double tap).
+            the updated session, or None when that question already has an answer (a double tap; ``also`` is
+            then not run).
         """
         qid = session.question_ids[session.position]
-        with self.db.conn:
+
+        def write() -> bool:
             cur = self.db.execute(
                 "insert or ignore into quiz_answers (person_id, session_id, question_id, chosen, correct, mode, "
                 "answered_at) values (?, ?, ?, ?, ?, ?, ?)",
                 [session.person_id, session.id, qid, chosen, int(correct), session.mode, utcnow()])
             if cur.rowcount == 0:
-                return None
+                return False
             position = session.position + 1
             status = "finished" if position >= len(session.question_ids) else "open"
             self.db.execute("update quiz_sessions set position = ?, correct = correct + ?, status = ?, "
                             "finished_at = ? where id = ?",
                             [position, int(correct), status, utcnow() if status == "finished" else None,
                              session.id])
+            if also is not None:
+                also()
+            return True
+
+        if not self.write(write):
+            return None
         return self.session(session.id)
 
+    @retry_locked
     def cancel_session(self, session_id: int) -> None:
         """Mark a quiz session cancelled."""
         self.db["quiz_sessions"].update(session_id, {"status": "cancelled", "finished_at": utcnow()})

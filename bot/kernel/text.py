@@ -58,3 +58,13 @@ def tokens(segment: str) -> list[str]:
 def has_content(text: str) -> bool:
     """Return True when ``text`` holds at least one letter, digit or Chinese character (not only emoji/punctuation)."""
     return any(ch.isalnum() for ch in unicodedata.normalize("NFKC", text))
+
+
+ECHO_CHARS = 30
+
+
+def echo(text: str, limit: int = ECHO_CHARS) -> str:
+    """Return what a person typed, cut short for showing it back in a reply: at most ``limit`` characters
+    (blanks squeezed), with "…" when cut. A name or village is never longer; a pasted page is not echoed whole."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"

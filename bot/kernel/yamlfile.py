@@ -53,8 +53,30 @@ class _Node:
 _ComposeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+ANCHOR_MESSAGE = ("YAML anchors (&name) and aliases (*name) are not allowed in data files: write each value "
+                  "out in full")
+
+
+def _refuse_anchors(text: str, file: str) -> None:
+    """Raise :class:`DataFileError` at the first anchor or alias, reading parser events only — before anything
+    is composed, so a "billion laughs" file of nested aliases costs nothing. Raises ``yaml.YAMLError`` on a
+    syntax error met before it."""
+    if "&" not in text and "*" not in text:   # neither can be written without these characters
+        return
+    loader = _ComposeLoader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise DataFileError([DataError(file, event.start_mark.line + 1, "", ANCHOR_MESSAGE)])
+    finally:
+        loader.dispose()
+
+
 def _compose(text: str, file: str) -> tuple[Any, dict[Loc, _Node], list[DataError]]:
-    """Parse ``text``; return (data, positions by path, duplicate-key errors). Raises ``yaml.YAMLError``."""
+    """Parse ``text``; return (data, positions by path, duplicate-key errors). Raises ``yaml.YAMLError``, or
+    :class:`DataFileError` for an anchor or alias (refused before composing)."""
+    _refuse_anchors(text, file)
     loader = _ComposeLoader(text)
     try:
         root = loader.get_single_node()
@@ -112,7 +134,7 @@ def load_model_with_lines(path: Path, model: type[M], display: str | None = None
         (the validated model instance, {path of keys and list indexes: 1-based line}).
     Raises:
         DataFileError: with one :class:`DataError` per problem (syntax, duplicate key, wrong type, unknown key,
-            failed rule), each naming file, line and field.
+            failed rule), each naming file, line and field; an anchor or alias alone, at its line.
     """
     name = display or str(path)
     try:

@@ -250,14 +250,14 @@ class PracticeChat:
         """Record an answer to the current question, rate the card in practice, and show the next question."""
         question = self.quiz.question(session.question_ids[session.position])
         seconds = seconds_since_shown(self.store, session.id)
-        updated = self.store.record_answer(session, chosen, correct)
+        card = (lambda: self.practice.review_in_transaction(person.id, question.id, correct, seconds)) \
+            if session.mode == "practice" else None   # the card commits with the answer (issue 13)
+        updated = self.store.record_answer(session, chosen, correct, also=card)
         if updated is None:
             return [Reply("这道题已经答过了，答案已记录。")]
         state = self.store.get_state(person.id)
         if "pick" in state:
             self.store.set_state(person.id, {k: v for k, v in state.items() if k != "pick"})
-        if session.mode == "practice":
-            self.practice.review(person.id, question.id, correct, seconds)
         verdict = "✅ 回答正确！" if correct else f"❌ 回答错误。正确答案：{question.answer_text}"
         replies = [Reply(f"{verdict}\n{question.explanation}\n{self.source_line(question)}")]
         replies.append(self._summary(updated) if updated.status == "finished" else self.ask(updated))

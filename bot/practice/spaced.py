@@ -112,18 +112,26 @@ class Practice:
     def review(self, person_id: int, question_id: str, correct: bool, seconds: float | None,
                now: datetime | None = None) -> Rating:
         """Rate one answer (Again if wrong; Good if right, Hard if it took over :data:`SLOW_SECONDS` s), update
-        and store the card; return the rating."""
+        and store the card in a transaction of its own; return the rating. Inside an answer's transaction use
+        :meth:`review_in_transaction`."""
+        return self.store.write(lambda: self.review_in_transaction(person_id, question_id, correct, seconds, now))
+
+    def review_in_transaction(self, person_id: int, question_id: str, correct: bool, seconds: float | None,
+                              now: datetime | None = None) -> Rating:
+        """As :meth:`review`, writing through the caller's open transaction without committing (see
+        :meth:`bot.kernel.store.Store.write`): the card commits with the answer it rates, or not at all."""
         rating = Rating.Again if not correct else (
             Rating.Hard if seconds is not None and seconds > SLOW_SECONDS else Rating.Good)
-        row = next(self.store.db["cards"].rows_where("person_id = ? and question_id = ?", [person_id, question_id]),
-                   None)
+        row = next(self.store.db.query("select card, reps, lapses from cards where person_id = ? and question_id = ?",
+                                       [person_id, question_id]), None)
         card = Card.from_json(row["card"]) if row else Card()
         card, _ = self.scheduler.review_card(card, rating, now or _now())
-        self.store.db["cards"].upsert({
-            "person_id": person_id, "question_id": question_id, "card": card.to_json(),
-            "due": card.due.isoformat(), "reps": (row["reps"] if row else 0) + 1,
-            "lapses": (row["lapses"] if row else 0) + (rating is Rating.Again), "updated_at": utcnow(),
-        }, pk=("person_id", "question_id"))
+        self.store.db.execute(
+            "insert into cards (person_id, question_id, card, due, reps, lapses, updated_at) "
+            "values (?, ?, ?, ?, ?, ?, ?) on conflict (person_id, question_id) do update set card = excluded.card, "
+            "due = excluded.due, reps = excluded.reps, lapses = excluded.lapses, updated_at = excluded.updated_at",
+            [person_id, question_id, card.to_json(), card.due.isoformat(), (row["reps"] if row else 0) + 1,
+             (row["lapses"] if row else 0) + (rating is Rating.Again), utcnow()])
         return rating
 
 

@@ -74,11 +74,30 @@ def parse_cell(f: VillageField, raw: str) -> str:
         raise ValueError(f"“{raw.strip()}”的单位不对（这一列的单位是{f.unit}）")
     if value > MAX_FIGURE:
         raise ValueError(f"“{raw.strip()}”太大了，一个村的数字不会超过{MAX_FIGURE:,}，请检查是否多打了零")
+    value = _field_precision(value, f)
     if f.type is FieldType.count:
         if value != value.to_integral_value():
             raise ValueError(f"“{raw.strip()}”不是整数（{f.unit}数要填整数）")
         return str(int(value))
     return _decimal_text(value)
+
+
+#: Decimal places an amount keeps, by unit: a cent of 元, one 元 of 万元.
+AMOUNT_PLACES = {"元": 2, "万元": 4}
+
+
+def _field_precision(value: Decimal, f: VillageField) -> Decimal:
+    """Round away binary float artefacts to the field's precision: a count within a millionth of a whole
+    number is that number (320.00000000000006 → 320; 320.5 stays, and is refused as not whole); an amount keeps
+    at most :data:`AMOUNT_PLACES` decimals of its unit (58.599999999999994万元 → 58.6), 15 significant digits
+    in any other unit."""
+    if f.type is FieldType.count:
+        whole = value.to_integral_value()
+        return whole if abs(value - whole) <= Decimal("1e-6") else value
+    places = AMOUNT_PLACES.get(f.unit or "")
+    if places is not None:
+        return value.quantize(Decimal(1).scaleb(-places)).normalize()
+    return Decimal(format(value, ".15g"))
 
 
 def split_items(text: str) -> list[str]:

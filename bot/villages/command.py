@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.kernel.text import echo
+
 from typing import TYPE_CHECKING, Callable
 
 from bot.kernel.messages import Reply
@@ -78,7 +80,7 @@ class VillageCommand:
         else:
             found = sheets_in_scope(self.source.store, scope.town if scope.town is not None else town, village)
         if not found:
-            return Reply(f"{scope.label}范围内没有“{village}”的村情表。发送 /village 看已导入的村。")
+            return Reply(f"{scope.label}范围内没有“{echo(village)}”的村情表。发送 /village 看已导入的村。")
         if len(found) > 1:
             return Reply("有几个同名的村，请写上镇名：" + "、".join(f"/village {s.town} {s.village}" for s in found))
         return Reply(self.source.card(found[0]))

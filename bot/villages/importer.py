@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-from bot.kernel.sheets import SpreadsheetError, read_sheets
+from bot.kernel.sheets import SpreadsheetError, Unreadable, column_letter, open_book
 from bot.kernel.store import Store, utcnow
 
 from .cells import MAX_NAME_CHARS, parse_cell, place_key, village_id
@@ -68,46 +68,58 @@ class VillageImportResult:
     values_unchanged: int = 0
     blank: int = 0
     errors: list[CellError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """Return a Chinese summary line, then one line per skipped cell."""
+        """Return a Chinese summary line, then one line per note (e.g. hidden sheets left out) and per skipped
+        cell."""
         lines = [f"导入完成：{self.added + self.updated + self.unchanged} 个村（新增 {self.added}，更新 {self.updated}，"
                  f"未变 {self.unchanged}）；数据新增 {self.values_added} 项，更新 {self.values_updated} 项，"
                  f"未变 {self.values_unchanged} 项；空白 {self.blank} 格（保留原有数据）；跳过 {len(self.errors)} 处错误。"]
+        lines += [f"  注意：{note}" for note in self.notes]
         lines += [f"  {e}" for e in self.errors]
         return "\n".join(lines)
 
 
-def _sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, list[str]]]]]:
-    """Every sheet of the file (see :func:`bot.kernel.sheets.read_sheets`). Raises :class:`VillageFileError`."""
+def _sheets(path: Path, notes: list[str]) -> Iterator[tuple[str, Iterator[tuple[int, list[str]]]]]:
+    """Every visible sheet of the file (see :func:`bot.kernel.sheets.open_book`); what the reader left out on
+    purpose (hidden sheets) is appended to ``notes``. Raises :class:`VillageFileError`."""
     try:
-        yield from read_sheets(path)
+        with open_book(path) as book:
+            notes.extend(book.notes)
+            for name, rows in book.sheets():
+                yield name, _rows(rows)
     except SpreadsheetError as exc:
         raise VillageFileError(str(exc)) from exc
 
 
-def _letter(index: int) -> str:
-    """Return the spreadsheet column letter of a 0-based column index (0 → A, 26 → AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+def _rows(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    """A sheet's rows, a reader's refusal while reading them raised as :class:`VillageFileError`."""
+    try:
+        yield from rows
+    except SpreadsheetError as exc:
+        raise VillageFileError(str(exc)) from exc
 
 
-def read_village_file(path: str | Path, fields: VillageFields) -> tuple[list[VillageRow], list[CellError], int]:
+_letter = column_letter
+HEADER_WITHIN = 10   # the header may follow up to this many title rows
+
+
+def read_village_file(path: str | Path, fields: VillageFields,
+                      notes: list[str] | None = None) -> tuple[list[VillageRow], list[CellError], int]:
     """Read and check village sheets.
 
     Args:
-        path: a .xlsx (every sheet whose header has 镇 and 村; a sheet named 说明 is skipped) or .csv (UTF-8 or
-            GBK). First non-empty row: the header — 镇, 村, then field columns by label (see
-            :meth:`VillageFields.column`); other rows: one village each.
+        path: a .xlsx (every visible sheet whose header has 镇 and 村; a sheet named 说明 is skipped) or .csv
+            (UTF-8 or GBK). The header is the first of the first ten non-empty rows holding 镇 and 村 (title
+            rows above it are skipped): 镇, 村, then field columns by label (see :meth:`VillageFields.column`);
+            rows below it: one village each.
         fields: the field list.
+        notes: if given, gets what the reader left out on purpose (hidden sheets), as Chinese lines.
     Returns:
         ``(rows, errors, blank)``: the villages with their valid cells, every bad cell (unknown or repeated
         header, empty or over-long 镇/村, a village repeated, a value that does not fit its field, a figure over
-        its ``at_most``), and the number of blank field cells.
+        its ``at_most``, a formula without a computed value), and the number of blank field cells.
     Raises:
         FileNotFoundError: no such file.
         VillageFileError: another file type, unreadable, or no sheet with 镇 and 村 columns.
@@ -120,20 +132,23 @@ def read_village_file(path: str | Path, fields: VillageFields) -> tuple[list[Vil
     blank = 0
     seen: dict[tuple[str, str], tuple[str, int]] = {}
     read_any = False
-    for sheet, lines in _sheets(path):
+    for sheet, lines in _sheets(path, notes if notes is not None else []):
         header: dict[int, VillageField] | None = None
         town_col = village_col = -1
+        first = 0   # the first non-empty row, named if no header is found
+        tried = 0
         for number, cells in lines:
-            if not any(cells):
+            if not any(cells) and not any(isinstance(c, Unreadable) for c in cells):
                 continue
             if header is None:
                 heads = [compact(h) for h in cells]
                 town_col = next((i for i, h in enumerate(heads) if h in {compact(t) for t in TOWN_HEADERS}), -1)
                 village_col = next((i for i, h in enumerate(heads) if h in {compact(v) for v in VILLAGE_HEADERS}), -1)
+                first = first or number
                 if town_col < 0 or village_col < 0:
-                    if sheet != NOTES_SHEET:
-                        errors.append(CellError(sheet, number, "", "", "第一行应是表头（镇、村、各字段），缺少“镇”或“村”列，"
-                                                                       "这张工作表未导入"))
+                    tried += 1
+                    if tried < HEADER_WITHIN:   # a title row above the header
+                        continue
                     break
                 header = {}
                 for i, head in enumerate(cells):
@@ -143,8 +158,8 @@ def read_village_file(path: str | Path, fields: VillageFields) -> tuple[list[Vil
                         errors.append(CellError(sheet, number, _letter(i), head, "不是村情字段（字段见 "
                                                 f"{fields.path}），这一列未导入"))
                     elif f in header.values():
-                        first = next(_letter(j) for j, g in header.items() if g is f)
-                        errors.append(CellError(sheet, number, _letter(i), head, f"与 {first} 列是同一字段，这一列未导入"))
+                        earlier = next(_letter(j) for j, g in header.items() if g is f)
+                        errors.append(CellError(sheet, number, _letter(i), head, f"与 {earlier} 列是同一字段，这一列未导入"))
                     else:
                         header[i] = f
                 read_any = True
@@ -156,6 +171,8 @@ def read_village_file(path: str | Path, fields: VillageFields) -> tuple[list[Vil
             if problems:
                 for col, name, what in problems:
                     message = f"{name}为空" if not what else f"{name}名超过 {MAX_NAME_CHARS} 个字"
+                    if isinstance(cell(col), Unreadable):
+                        message = cell(col).problem
                     errors.append(CellError(sheet, number, _letter(col), name, f"{message}，这一行未导入"))
                 continue
             key = (place_key(town, "town"), place_key(village, "village"))
@@ -168,6 +185,9 @@ def read_village_file(path: str | Path, fields: VillageFields) -> tuple[list[Vil
             values: dict[str, str] = {}
             for i, f in header.items():
                 raw = cell(i)
+                if isinstance(raw, Unreadable):
+                    errors.append(CellError(sheet, number, _letter(i), f.header, raw.problem))
+                    continue
                 if not raw.strip():
                     blank += 1
                     continue
@@ -184,13 +204,17 @@ def read_village_file(path: str | Path, fields: VillageFields) -> tuple[list[Vil
                                             "请核对"))
                     del values[f.key]
             rows.append(VillageRow(town, village, values, sheet, number))
+        if header is None and first and sheet != NOTES_SHEET:
+            errors.append(CellError(sheet, first, "", "", "前几行都不是表头（镇、村、各字段），缺少“镇”或“村”列，"
+                                                          "这张工作表未导入"))
     if not read_any:
         raise VillageFileError(f"{path}: 没有带“镇”“村”表头的工作表（用 python -m bot villages template 生成模板）")
     return rows, errors, blank
 
 
 def import_rows(store: Store, rows: list[VillageRow], now: str | None = None) -> VillageImportResult:
-    """Add or update the villages' values in one transaction, one row per (town, village, field).
+    """Add or update the villages' values, one row per (town, village, field), committed in batches of about a
+    quarter of a second each (:meth:`Store.write_in_batches`), so the bot keeps answering during a long import.
 
     A value already stored and unchanged only gets the new import time; the town's and village's names are set to
     how this import writes them. Fields a row leaves blank keep their earlier values.
@@ -200,35 +224,36 @@ def import_rows(store: Store, rows: list[VillageRow], now: str | None = None) ->
     """
     result = VillageImportResult()
     now = now or utcnow()
-    with store.db.conn:
-        for row in rows:
-            tkey, vkey = place_key(row.town, "town"), place_key(row.village, "village")
-            old = {r["field"]: r["value"] for r in store.db.query(
-                "select field, value from village_facts where town_key = ? and village_key = ?", [tkey, vkey])}
-            store.db.execute("update village_facts set town = ?, village = ? where town_key = ? and village_key = ?",
-                             [row.town, row.village, tkey, vkey])
-            changed = False
-            for key, value in row.values.items():
-                if key not in old:
-                    result.values_added += 1
-                elif old[key] != value:
-                    result.values_updated += 1
-                else:
-                    result.values_unchanged += 1
-                changed |= old.get(key) != value
-                store.db.execute(
-                    "insert into village_facts (town_key, village_key, field, village_id, town, village, value, "
-                    "imported_at, changed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "on conflict (town_key, village_key, field) do update set value = excluded.value, "
-                    "imported_at = excluded.imported_at, "
-                    "changed_at = case when value = excluded.value then changed_at else excluded.changed_at end",
-                    [tkey, vkey, key, village_id(row.town, row.village), row.town, row.village, value, now, now])
-            if not old:
-                result.added += 1
-            elif changed:
-                result.updated += 1
+
+    def write(row: VillageRow) -> tuple[str, int, int, int]:
+        tkey, vkey = place_key(row.town, "town"), place_key(row.village, "village")
+        old = {r["field"]: r["value"] for r in store.db.query(
+            "select field, value from village_facts where town_key = ? and village_key = ?", [tkey, vkey])}
+        store.db.execute("update village_facts set town = ?, village = ? where town_key = ? and village_key = ?",
+                         [row.town, row.village, tkey, vkey])
+        added = updated = unchanged = 0
+        for key, value in row.values.items():
+            if key not in old:
+                added += 1
+            elif old[key] != value:
+                updated += 1
             else:
-                result.unchanged += 1
+                unchanged += 1
+            store.db.execute(
+                "insert into village_facts (town_key, village_key, field, village_id, town, village, value, "
+                "imported_at, changed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "on conflict (town_key, village_key, field) do update set value = excluded.value, "
+                "imported_at = excluded.imported_at, "
+                "changed_at = case when value = excluded.value then changed_at else excluded.changed_at end",
+                [tkey, vkey, key, village_id(row.town, row.village), row.town, row.village, value, now, now])
+        kind = "added" if not old else ("updated" if added or updated else "unchanged")
+        return kind, added, updated, unchanged
+
+    for kind, added, updated, unchanged in store.write_in_batches(rows, write):
+        setattr(result, kind, getattr(result, kind) + 1)
+        result.values_added += added
+        result.values_updated += updated
+        result.values_unchanged += unchanged
     return result
 
 
@@ -240,8 +265,9 @@ def import_file(store: Store, path: str | Path, fields: VillageFields) -> Villag
     Raises:
         FileNotFoundError, VillageFileError: as :func:`read_village_file`.
     """
-    rows, errors, blank = read_village_file(path, fields)
+    notes: list[str] = []
+    rows, errors, blank = read_village_file(path, fields, notes)
     result = import_rows(store, rows)
-    result.errors, result.blank = errors, blank
+    result.errors, result.blank, result.notes = errors, blank, notes
     return result
 
