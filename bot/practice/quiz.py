@@ -213,8 +213,9 @@ def _letters(typed: str, options: list[str], several: bool) -> list[int] | None:
     option starts with (``98`` for ``98人``), the option's number (``2``, for one answer), or 对/错."""
     word = unicodedata.normalize("NFKC", typed).strip().upper().rstrip("。.")
     word = _TRUE_FALSE_WORDS.get(word, word)
-    if word in options:
-        return [options.index(word)]
+    shown = [unicodedata.normalize("NFKC", o).strip().upper().rstrip("。.") for o in options]   # ，→, as typed
+    if word in shown:
+        return [shown.index(word)]
     # A figure typed on options that are figures means that figure, not an option number: "2" for "2户".
     figure = re.fullmatch(figures.NUMBER_PATTERN, word)
     if figure and not several:
