@@ -245,3 +245,32 @@ def test_roster_invites_print_web_links(tmp_path):
     assert re.fullmatch(r"https://shuxi\.example\.cn/c/[\w-]{24}\n", link.stdout)
     assert run("coordinators", "web-code", "tg:1").returncode == 1
     assert run("roster", "invites").returncode == 2
+
+
+def test_web_first_then_the_telegram_link_is_the_same_person(web):
+    """Issue 14: someone who signs in on the web first and follows the same invite on Telegram later is one person
+    with one history — and the browser stays signed in as them."""
+    client, store, dialog = web
+    code = code_of(store, "林晓丽")
+    sign_in(client, code)
+    say(client, "两后生")
+    web_person = store.db.execute("select person_id from roster where invite_code = ?", [code]).fetchone()[0]
+    dialog.handle(Incoming("tg:5151", text="你好", channel="telegram"))   # first contact, before the link
+    reply = dialog.handle(Incoming("tg:5151", text=f"/start {code}", channel="telegram"))[0].text
+    assert "绑定成功" in reply and "林晓丽" in reply
+    assert store.person("tg:5151").id == web_person
+    dialog.handle(Incoming("tg:5151", text="小额信贷逾期率", channel="telegram"))
+    say(client, "危房改造")
+    asked = {r[0] for r in store.db.execute("select person_id from asked_questions where text != '你好'")}
+    assert asked == {web_person}
+    assert "林晓丽" in client.get("/me").text
+
+
+def test_a_telegram_account_with_its_own_history_does_not_take_over_a_web_person(web):
+    client, store, dialog = web
+    code = code_of(store, "林晓丽")
+    sign_in(client, code)
+    dialog.handle(Incoming("tg:6161", text="/quiz 2", channel="telegram"))
+    reply = dialog.handle(Incoming("tg:6161", text=f"/start {code}", channel="telegram"))[0].text
+    assert "用过" in reply
+    assert store.person("tg:6161").name != "林晓丽"

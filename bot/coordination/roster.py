@@ -353,6 +353,9 @@ def redeem_invite(store: Store, person: Person, code: str) -> RosterEntry:
         cur = store.db.execute("update roster set person_id = ?, invite_used_at = ? "
                                "where invite_code = ? and invite_used_at is null", [person.id, utcnow(), code])
         if cur.rowcount == 0:
+            joined = _join_web_account(store, person, code)
+            if joined is not None:
+                return joined
             exists = next(store.db.query("select 1 from roster where invite_code = ?", [code]), None)
             if exists:
                 raise InviteError("used", "这个邀请码已经用过了（每个邀请码只能用一次）。"
@@ -362,6 +365,31 @@ def redeem_invite(store: Store, person: Person, code: str) -> RosterEntry:
     store.register(person.id, entry.name, entry.role, entry.town, entry.village)
     store.set_state(person.id, {})
     return entry
+
+
+def _join_web_account(store: Store, person: Person, code: str) -> RosterEntry | None:
+    """A code first used in a phone browser, followed later as a Telegram link by a Telegram account that has
+    done nothing yet: that account becomes the web person (one person, one history). Returns the roster row, or
+    None when the code's row is not bound to a web account or this account already has a history of its own.
+
+    The web person keeps its id, so the browser session (which names the person by id) stays signed in; the
+    empty Telegram row is renamed ``joined:<key>:<id>`` so no key names two people.
+    """
+    if person.key.startswith("web:"):
+        return None
+    row = next(store.db.query("select r.person_id as pid, p.key as key from roster r join people p "
+                              "on p.id = r.person_id where r.invite_code = ?", [code]), None)
+    if row is None or not str(row["key"]).startswith("web:") or row["pid"] == person.id:
+        return None
+    has_history = store.db.execute("select exists(select 1 from quiz_answers where person_id = ?) "
+                                   "or exists(select 1 from quiz_sessions where person_id = ?)",
+                                   [person.id, person.id]).fetchone()[0]
+    if has_history:
+        return None
+    with store.db.conn:
+        store.db.execute("update people set key = ? where id = ?", [f"joined:{person.key}:{person.id}", person.id])
+        store.db.execute("update people set key = ? where id = ?", [person.key, row["pid"]])
+    return entry_of_person(store, row["pid"])
 
 
 def redeem_reply_text(store: Store, person: Person, code: str) -> str:
