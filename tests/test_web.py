@@ -274,3 +274,24 @@ def test_a_telegram_account_with_its_own_history_does_not_take_over_a_web_person
     reply = dialog.handle(Incoming("tg:6161", text=f"/start {code}", channel="telegram"))[0].text
     assert "用过" in reply
     assert store.person("tg:6161").name != "林晓丽"
+
+
+def test_a_coordinator_reissues_a_lost_web_sign_in_to_the_same_person(web, tmp_path, monkeypatch):
+    """After a logout (or a new phone) `roster web-reissue NAME` ends the person's sessions and frees their link
+    once more; the new browser is the same person with the same history."""
+    from bot.cli import main
+
+    client, store, dialog = web
+    code = code_of(store, "王德福")
+    sign_in(client, code)
+    say(client, "两后生")
+    person_id = store.db.execute("select person_id from roster where invite_code = ?", [code]).fetchone()[0]
+    assert TestClient(client.app).get(f"/i/{code}").status_code == 404   # used on the web
+    db_path = store.db.conn.execute("pragma database_list").fetchone()[2]
+    assert main(["--db", db_path, "roster", "web-reissue", "王德福", "--web-base", "https://x.example"]) == 0
+    assert client.get("/chat", follow_redirects=False).status_code == 303   # the old browser is signed out
+    fresh = TestClient(client.app)
+    sign_in(fresh, code)
+    assert "王德福" in fresh.get("/me").text
+    assert {r[0] for r in store.db.execute("select distinct person_id from asked_questions")} == {person_id}
+    assert main(["--db", db_path, "roster", "web-reissue", "无此人"]) == 1

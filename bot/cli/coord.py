@@ -175,6 +175,9 @@ def add_parsers(sub: "argparse._SubParsersAction") -> None:
     r.add_argument("--town", help="only this town")
     r.add_argument("--all", action="store_true", help="also people already bound")
     r.set_defaults(func=cmd_roster_invites)
+    from .web import add_roster_parsers   # [web] roster web-reissue: a person's web sign-in again
+
+    add_roster_parsers(rsub)
 
     s = sub.add_parser("report", help="readiness report for the city or one town")
     s.add_argument("--scope", default="city", help="city (default) or town:NAME")

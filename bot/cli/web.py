@@ -4,6 +4,8 @@
     python -m bot web [--host 127.0.0.1] [--port 8080]     serve the web channel
     python -m bot coordinators web-code KEY [--web-base URL]
                                                            print a single-use sign-in link for coordinator KEY
+    python -m bot roster web-reissue NAME [--town 镇] [--web-base URL]
+                                                           end a person's web sessions and print their link again
 """
 
 from __future__ import annotations
@@ -50,6 +52,26 @@ def cmd_coordinator_web_code(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web_reissue(args: argparse.Namespace) -> int:
+    """End a roster person's web sessions and print their web link again (one use); exit 1 when the name is not
+    on the roster (in the town), or names several people (then give --town)."""
+    from bot.adapters.web.signin import ensure_schema, reissue_web_invite, web_link
+    from bot.coordination.roster import entries
+
+    from .common import open_store
+
+    store = open_store(args)
+    ensure_schema(store)
+    found = [e for e in entries(store, town=args.town) if e.name == args.name.strip()]
+    if len(found) != 1:
+        print(f"{'no' if not found else len(found)} roster people named {args.name[:30]!r}"
+              f"{' in ' + args.town[:30] if args.town else ''}" + ("; give --town" if found else ""), file=sys.stderr)
+        return 1
+    reissue_web_invite(store, found[0].id)
+    print(f"{found[0].town}\t{found[0].village}\t{found[0].name}\t{web_link(args.web_base, found[0].invite_code)}")
+    return 0
+
+
 def add_parsers(sub: "argparse._SubParsersAction") -> None:
     """Add the ``web`` and ``coordinators`` subcommands to ``python -m bot``'s subparsers."""
     s = sub.add_parser("web", help="serve the web channel (phone browsers; coordinators' report pages)")
@@ -64,3 +86,13 @@ def add_parsers(sub: "argparse._SubParsersAction") -> None:
     c.add_argument("--web-base", default="http://127.0.0.1:8080", metavar="URL",
                    help="the web channel's address as people reach it (default http://127.0.0.1:8080)")
     c.set_defaults(func=cmd_coordinator_web_code)
+
+
+def add_roster_parsers(roster_sub: "argparse._SubParsersAction") -> None:
+    """Add ``roster web-reissue`` to the ``roster`` subcommand's subparsers."""
+    r = roster_sub.add_parser("web-reissue", help="end a person's web sessions and print their web link again")
+    r.add_argument("name", help="the person's name as on the roster")
+    r.add_argument("--town", help="the town, when the name repeats")
+    r.add_argument("--web-base", default="http://127.0.0.1:8080", metavar="URL",
+                   help="the web channel's address as people reach it (default http://127.0.0.1:8080)")
+    r.set_defaults(func=cmd_web_reissue)

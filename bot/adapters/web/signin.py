@@ -131,6 +131,18 @@ def redeem_web_invite(store: Store, code: str) -> WebSession | None:
         return _new_session(store, person)
 
 
+def reissue_web_invite(store: Store, roster_id: int) -> None:
+    """Let a roster person sign in on the web again (a new phone, a cleared cookie, a logout): end every web
+    session of theirs and free their invite code for one more web use. Their history stays with them: the code
+    signs the new browser in as the same person."""
+    with store.db.conn:
+        row = store.db.execute("select person_id from web_invites where roster_id = ?", [roster_id]).fetchone()
+        if row and row[0]:
+            store.db.execute("update web_sessions set ended_at = ? where person_id = ? and ended_at is null",
+                             [utcnow(), row[0]])
+        store.db.execute("delete from web_invites where roster_id = ?", [roster_id])
+
+
 def new_coordinator_code(store: Store, key: str) -> str:
     """Issue a single-use sign-in code for coordinator ``key`` (valid :data:`COORDINATOR_CODE_DAYS` days);
     earlier unused codes of that key stop working. The caller checks that ``key`` is a coordinator."""
