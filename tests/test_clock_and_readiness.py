@@ -9,7 +9,13 @@ from datetime import date
 
 import pytest
 
-from bot.coordination.readiness import Progress, ReadinessRule, evaluate, verdict_for_person, wilson_lower
+from bot.coordination.readiness import (
+    Progress,
+    ReadinessRule,
+    evaluate,
+    verdict_for_person,
+    wilson_lower,
+)
 from bot.kernel import clock
 from bot.kernel.store import Store
 from bot.qa import knowledge

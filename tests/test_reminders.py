@@ -20,7 +20,7 @@ from bot.adapters.telegram import (
     send_many,
 )
 from bot.cli import build_parser, main, make_dialog
-from bot.coordination import reminders, report_views, roster
+from bot.coordination import invites, reminders, report_views, roster
 from bot.coordination.readiness import ReadinessRule
 from bot.coordination.reminders import (
     QuietHours,
@@ -55,7 +55,7 @@ def at(hour: int, minute: int = 0, day=TODAY) -> datetime:
 
 def bind(store, name: str, key: str):
     entry = next(e for e in roster.entries(store) if e.name == name)
-    roster.redeem_invite(store, store.person(key), entry.invite_code)
+    invites.redeem_invite(store, store.person(key), entry.invite_code)
     return store.person(key)
 
 

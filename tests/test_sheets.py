@@ -13,10 +13,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.coordination.roster import import_file as import_roster, read_roster
+from bot.coordination.roster import import_file as import_roster
 from bot.kernel.sheets import Limits, SpreadsheetError, open_book
 from bot.kernel.store import Store
-from bot.villages import VillageFileError, import_file as import_villages, load_fields, read_village_file
+from bot.villages import VillageFileError, load_fields, read_village_file
+from bot.villages import import_file as import_villages
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = load_fields()

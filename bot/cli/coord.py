@@ -50,7 +50,8 @@ def cmd_roster_template(args: argparse.Namespace) -> int:
 
 def cmd_roster_invites(args: argparse.Namespace) -> int:
     """Print one Telegram deep link per roster person (not yet bound ones unless --all), tab-separated."""
-    from bot.coordination.roster import entries, invite_link
+    from bot.coordination.invites import invite_link
+    from bot.coordination.roster import entries
 
     if not args.bot_username and not args.web_base:
         print("give --bot-username NAME (Telegram links) and/or --web-base URL (web links)", file=sys.stderr)
@@ -175,7 +176,9 @@ def add_parsers(sub: "argparse._SubParsersAction") -> None:
     r.add_argument("--town", help="only this town")
     r.add_argument("--all", action="store_true", help="also people already bound")
     r.set_defaults(func=cmd_roster_invites)
-    from .web import add_roster_parsers   # [web] roster web-reissue: a person's web sign-in again
+    from .web import (
+        add_roster_parsers,  # [web] roster web-reissue: a person's web sign-in again
+    )
 
     add_roster_parsers(rsub)
 

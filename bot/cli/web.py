@@ -17,6 +17,7 @@ import sys
 def cmd_web(args: argparse.Namespace) -> int:
     """Serve the web channel over the dialog every channel uses; exit 2 on a bad $SHUXI_WEB_SECRET."""
     from bot.adapters.web import config_from_env, create_app, run
+
     from .common import make_dialog
 
     try:
@@ -36,8 +37,9 @@ def cmd_coordinator_web_code(args: argparse.Namespace) -> int:
     """Print a sign-in link for a coordinator key of config/coordinators.yaml (or $SHUXI_COORDINATORS); exit 1
     for a key that is not a coordinator."""
     from bot.adapters.web.signin import ensure_schema, new_coordinator_code
-    from .common import open_store
     from bot.coordination.coordinators import load_coordinators
+
+    from .common import open_store
 
     coordinators = load_coordinators()
     if args.key not in coordinators:

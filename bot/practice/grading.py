@@ -122,7 +122,7 @@ def synonym_groups() -> dict[str, frozenset[str]]:
 
 @lru_cache(maxsize=1)
 def _segmenter():
-    import jieba   # here: loading its dictionary takes about a second, and only interview grading needs it
+    import jieba  # here: loading its dictionary takes about a second, and only interview grading needs it
 
     jieba.setLogLevel(logging.WARNING)
     groups, contrasts = _lexicon()

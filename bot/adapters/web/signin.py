@@ -11,7 +11,7 @@ The web channel keeps its own tables (created here if missing, all named ``web_*
 One person, one history: a roster row's invite code opens the web once. When the row is already bound (the
 person follows the Telegram link first), the browser is signed in as that bound person — the same store row,
 so the same answers, cards and interviews. When it is not, a web account ``web:<random>`` is created and bound to
-the row exactly as ``/start CODE`` binds a Telegram account (:func:`bot.coordination.roster.redeem_invite`).
+the row exactly as ``/start CODE`` binds a Telegram account (:func:`bot.coordination.invites.redeem_invite`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from bot.coordination.roster import InviteError, RosterEntry, entries, redeem_invite
+from bot.coordination.invites import InviteError, redeem_invite
+from bot.coordination.roster import RosterEntry, entries
 from bot.kernel.store import Person, Store, utcnow
 
 #: A coordinator's sign-in code stops working after this long unused.
@@ -99,7 +100,7 @@ def redeem_web_invite(store: Store, code: str) -> WebSession | None:
     """Use a roster invite code on the web: sign a new browser session in as the roster person.
 
     If the row is already bound (e.g. on Telegram) the session acts as that bound person; otherwise a web account
-    ``web:<random>`` is created and bound to the row as :func:`bot.coordination.roster.redeem_invite` binds one.
+    ``web:<random>`` is created and bound to the row as :func:`bot.coordination.invites.redeem_invite` binds one.
 
     Returns:
         the new session, or None when the code is unknown or was already used on the web (one refusal for both).
