@@ -116,3 +116,19 @@ def test_practice_resumes_after_a_restart_in_the_terminal(tmp_path):
     assert "第 2/10 题" in second.stdout
     contact = run("--db", db, "chat", "--as", "li", stdin="/start\n李小红\n8\n嘉积镇\n椰林村\n/practice\n")
     assert "帮扶联系人必须掌握的内容" in contact.stdout
+
+
+def test_every_cli_command_is_documented_in_the_readme():
+    """As sqlite-utils checks: each `python -m bot` subcommand appears in the README's command table."""
+    import argparse
+    from pathlib import Path
+
+    from bot.cli import build_parser
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| command | what it does |"):readme.index("### Exit statuses")]
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    names = list(sub.choices)
+    assert len(names) >= 12
+    missing = [n for n in names if f"`{n}" not in table and f"· `{n}" not in table]
+    assert missing == []
