@@ -4,11 +4,17 @@ Figures are read by :mod:`bot.kernel.figures` and compared as values (百分之�
 10月28号 = 10月28日; 十五个 = 15人) before anything is matched by sound.
 
 A key point is credited the way a careful assessor credits it (:func:`point_covered`): within one clause of the
-answer (split at ，。；！？ and line ends), most of the point's content words are said — in any order, in the
-point's words, in an ordinary synonym (``knowledge/interview_synonyms.yaml``) or by sound (a homophone slip on a
-phone keyboard) — every figure of the point is said in that clause with its value, and the clause does not negate
-it (没有, 不, 未, 无需 … in the clause, unless the point itself is worded with one). Words that change nothing
-(要, 已经, 均, 都, 的 …) are left out of the point's words.
+answer (split at ，。；！？ and line ends), enough of the point's content words (cut by jieba, each weighted by its
+idf in general text, so 落实 or 工作 tell less than 挂牌) are said — in any order, in the point's words, in an
+ordinary synonym (``knowledge/interview_synonyms.yaml``) or by sound (a homophone slip on a phone keyboard); every
+figure of the point is said with its value and is the figure of its kind nearest the point's words (a clause without
+figures runs on to the next clause of its sentence that has one); comparisons agree (不低于, 不能比…低, 以上 are one
+≥); and the clause negates exactly when the point does (没有, 不, 未 … outside the point's own words; 有没有, 是不是,
+一户不漏 do not negate). Words that change nothing (要, 已经, 均, 都, 的 …) are left out of the point's words. A
+shorter ``accept`` wording (访谈15人, 75%) counts only in the clause where the point's own words are said best.
+
+Why this module is long: fill-in judging and key-point grading share the figure handling and the canonical text
+form; split apart, each would re-implement half of the other.
 """
 
 from __future__ import annotations
