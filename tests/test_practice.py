@@ -256,3 +256,12 @@ def test_typing_the_right_option_text_is_right_for_every_question(kb, store):
             wrong.append(qid)
         store.cancel_session(session.id)
     assert len(dialog.quiz.bank) > 400 and wrong == []
+
+
+@pytest.mark.parametrize("typed, options, index", [
+    ("五十分", ["30分", "50分", "80分", "100分"], 1), ("三户", ["1户", "3户", "5户"], 1), ("对的", ["正确", "错误"], 0),
+    ("不对", ["正确", "错误"], 1), ("一千二百元", ["1200元", "1500元"], 0)])
+def test_options_typed_in_spoken_numbers_or_everyday_words(typed, options, index):
+    from bot.practice.quiz import _letters
+
+    assert _letters(typed, options, several=False) == [index]
