@@ -150,10 +150,12 @@ def cmd_visit_date(args: argparse.Namespace) -> int:
 
 def _iso_date(text: str) -> str:
     """argparse type: a YYYY-MM-DD date, kept as text; a clear usage error otherwise."""
+    from bot.kernel.clock import parse_date
+
     try:
-        date.fromisoformat(text)
+        parse_date(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date like 2021-10-22: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a date like 2021-10-22 (2000–2099): {text[:30]!r}") from None
     return text
 
 
