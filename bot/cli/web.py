@@ -55,8 +55,9 @@ def cmd_coordinator_web_code(args: argparse.Namespace) -> int:
 
 
 def cmd_web_reissue(args: argparse.Namespace) -> int:
-    """End a roster person's web sessions and print their web link again (one use); exit 1 when the name is not
-    on the roster (in the town), or names several people (then give --town)."""
+    """End a roster person's web sessions and print a fresh one-time web link for them (valid 24 hours); exit 1
+    when the name is not on the roster (in the town), names several people (then give --town), or has not used
+    their invite yet."""
     from bot.adapters.web.signin import ensure_schema, reissue_web_invite, web_link
     from bot.coordination.roster import entries
 
@@ -69,8 +70,12 @@ def cmd_web_reissue(args: argparse.Namespace) -> int:
         print(f"{'no' if not found else len(found)} roster people named {args.name[:30]!r}"
               f"{' in ' + args.town[:30] if args.town else ''}" + ("; give --town" if found else ""), file=sys.stderr)
         return 1
-    reissue_web_invite(store, found[0].id)
-    print(f"{found[0].town}\t{found[0].village}\t{found[0].name}\t{web_link(args.web_base, found[0].invite_code)}")
+    if found[0].person_id is None:
+        print(f"{found[0].name} has not used their invite yet: send them `roster invites` (their first link)",
+              file=sys.stderr)
+        return 1
+    code = reissue_web_invite(store, found[0].person_id)
+    print(f"{found[0].town}\t{found[0].village}\t{found[0].name}\t{web_link(args.web_base, code)}")
     return 0
 
 
