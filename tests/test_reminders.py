@@ -37,7 +37,7 @@ from .conftest import Chat
 from .fake_bot_api import BOT_USER, FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "samples" / "roster_sample.csv"
+SAMPLE = ROOT / "tests" / "data" / "roster_people.csv"
 LOCAL = timezone(timedelta(hours=8))
 TODAY = datetime.now(LOCAL).date()
 RULE = ReadinessRule(visit_date=TODAY + timedelta(days=10), min_answered=5, min_accuracy=0.8)

@@ -33,7 +33,7 @@ from .conftest import Chat
 from .fake_bot_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "samples" / "roster_sample.csv"
+SAMPLE = ROOT / "tests" / "data" / "roster_people.csv"
 BOAO_NAMES = ["冯春梅", "何海生", "许丽娟", "邓志明", "韩冬青", "曾宪文", "谢小红", "卢家宝", "梁晓东"]
 JIAJI = Scope("嘉积镇")
 COORDINATORS = {"cli:jiaji": JIAJI, "cli:city": Scope(None), "tg:4242": JIAJI}

@@ -16,7 +16,7 @@ from bot.coordination import invites, roster
 from bot.coordination.roster import RosterFileError, import_file, read_roster
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "samples" / "roster_sample.csv"
+SAMPLE = ROOT / "tests" / "data" / "roster_people.csv"
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> Path:

@@ -20,7 +20,7 @@ from bot.kernel.store import Store
 from bot.practice.quiz import QuizMaster
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "samples" / "roster_sample.csv"
+SAMPLE = ROOT / "tests" / "data" / "roster_people.csv"
 COORDINATORS = {"cli:city": Scope(None), "cli:jiaji": Scope("嘉积镇"), "cli:boao": Scope("博鳌镇")}
 SECRET = "test-secret-" + "x" * 40
 
