@@ -152,11 +152,12 @@ class OneVillage:
     def interview_for(self, person):
         return []
 
-    def question(self, question_id):
-        return self.question_ if question_id == self.question_.id else None
+    def question(self, question_id, person=None):
+        mine = person is None or person.village == "椰林村"
+        return self.question_ if question_id == self.question_.id and mine else None
 
-    def source_line(self, question_id):
-        return "来源：椰林村村情表（导入）" if question_id == self.question_.id else None
+    def source_line(self, question_id, person=None):
+        return "来源：椰林村村情表（导入）" if self.question(question_id, person) else None
 
 
 def test_per_person_questions_reach_only_their_people(kb, store, dialog):

@@ -12,6 +12,7 @@ Commands (everyone else gets 无权限): ``/report``, ``/unprepared``, ``/person
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Callable
@@ -27,7 +28,7 @@ from bot.coordination.report_views import (
     to_xlsx,
 )
 from bot.coordination.reports import Scope, build_report, find_people
-from bot.kernel.messages import Attachment, Reply
+from bot.kernel.messages import Attachment, Reply, cut_to_fit
 from bot.kernel.store import Person
 from bot.kernel.text import echo
 from bot.kernel.yamlfile import load_model
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from bot.dialog import Dialog
 
 DEFAULT_COORDINATORS = PROJECT_ROOT / "config" / "coordinators.yaml"
+TOO_LONG = "……内容太长，只显示了前面一部分；完整内容请发送 /export 导出表格。"
 NOT_PERMITTED = "无权限：这个命令只对镇级、市级协调员开放。如需开通请联系市乡村振兴局。"
 COMMANDS = ("report", "unprepared", "person", "export", "chart", "unanswered")
 #: (command, Chinese description) for a chat service's command menu, in :data:`COMMANDS` order.
@@ -135,7 +137,7 @@ class CoordinatorCommands:
             scope = self.scope_of(person)
             if scope is None:
                 return [Reply(NOT_PERMITTED)]
-            return handler(person, scope, arg)
+            return [replace(r, text=cut_to_fit(r.text, TOO_LONG)) for r in handler(person, scope, arg)]
         return run
 
     def _report(self, scope: Scope, with_unanswered: bool = False):

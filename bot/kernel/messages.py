@@ -10,6 +10,19 @@ from dataclasses import dataclass, field
 
 #: Telegram's limit on callback data, in bytes; the core keeps every button's data within it.
 MAX_BUTTON_DATA_BYTES = 64
+#: Telegram's limit on a message's text, in characters; the core keeps every reply's text within it.
+MAX_TEXT_CHARS = 4096
+
+
+def cut_to_fit(text: str, note: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Return ``text`` unchanged when it has at most ``limit`` characters; else its first whole lines that fit
+    with ``note`` (a Chinese line saying what was left out and where to find it all) after them."""
+    if len(text) <= limit:
+        return text
+    room = limit - len(note) - 2
+    head = text[:room]
+    head = head[:head.rfind("\n")] if "\n" in head else head
+    return f"{head.rstrip()}\n{note}"
 
 
 @dataclass(frozen=True)

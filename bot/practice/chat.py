@@ -7,8 +7,11 @@ restart of the bot; a press on an old message or a second tap is recognised and 
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+
+from typing import Callable
 
 from bot.kernel import figures
 from bot.kernel.messages import Incoming, Reply
@@ -32,6 +35,8 @@ from .spaced import Curriculum, Interviewer, Practice, mark_shown, seconds_since
 _QUESTION_WORDS = re.compile(r"[？?]|多少|什么|怎么|哪|吗|呢|谁|几")
 MAX_INTERVIEW_ANSWER_CHARS = 2000
 MAX_TYPED_OPTION_CHARS = 60
+WITHHELD = ("本组里有 {n} 道村情题已去掉：村情只给本村的人看（协调员导入名册后，只给名册上本村的人看），"
+            "您现在不能再看那个村的村情。")
 
 HELP = [(10, "• /practice 按您的角色练习：到期复习的题、新题、以前答错的题（间隔重复）"),
         (20, "• /interview 模拟访谈：我扮演评估组提问，按要点给您的回答打分"),
@@ -72,12 +77,61 @@ class PracticeChat:
         self.quiz.sources.append(source)
         self.interviewer.sources.append(source)
 
-    def source_line(self, question: QuizQuestion | InterviewQuestion) -> str:
-        """"来源：…" for a question: its knowledge entry in the plan, or the per-person source that made it."""
+    def source_line(self, question: QuizQuestion | InterviewQuestion, person: Person | None = None) -> str:
+        """"来源：…" for a question: its knowledge entry in the plan, or the per-person source that made it (with
+        ``person``: only a source that still shows that person the question)."""
         entry = self.kb.by_id.get(question.entry)
         if entry is not None:
             return self.answerer.source_line(entry)
-        return next((line for src in self.quiz.sources if (line := src.source_line(question.id))), "来源：导入的资料")
+        return next((line for src in self.quiz.sources if (line := src.source_line(question.id, person))),
+                    "来源：导入的资料")
+
+    # --- who may still see a session's questions (issue 13: checked on every message, not only at /village)
+    def _shown_to(self, person: Person, question_id: str) -> bool:
+        """True when ``question_id`` may be shown to ``person`` now: a bank question always, a per-person one only
+        while its source gives it to them (a village's, while they may read that village)."""
+        if question_id in self.quiz.by_id or question_id in self.interviewer.by_id:
+            return True
+        return any(src.question(question_id, person) is not None for src in self.quiz.sources)
+
+    def _withhold(self, person: Person, session: QuizSession) -> tuple[QuizSession, Reply | None]:
+        """Drop from the open ``session`` every question still to come that ``person`` may no longer see (e.g. a
+        roster imported since does not list them in that village); answers already given stay recorded.
+
+        Returns:
+            the session as it now stands (``status`` ``cancelled`` when nothing is left to ask), and a Chinese line
+            saying what was dropped — None when nothing was.
+        """
+        rest = session.question_ids[session.position:]
+        kept = [q for q in rest if self._shown_to(person, q)]
+        if len(kept) == len(rest):
+            return session, None
+        ids = json.dumps(session.question_ids[:session.position] + kept)
+        ended = not kept
+        self.store.write(lambda: self.store.db.execute(
+            "update quiz_sessions set question_ids = ?, status = ?, finished_at = ? where id = ? and status = 'open'",
+            [ids, "cancelled" if ended else "open", utcnow() if ended else None, session.id]))
+        note = WITHHELD.format(n=len(rest) - len(kept))
+        if ended:
+            done = f"已作答 {session.position} 题，都已记录" if session.position else "还没有作答"
+            note += f"\n本组练习已结束（{done}）。发送 /practice 继续练习，或 /interview 模拟访谈。"
+        return self.store.session(session.id), Reply(note)
+
+    def _checked(self, person: Person, session: QuizSession,
+                 go_on: Callable[[QuizSession], "list[Reply] | None"]) -> list[Reply] | None:
+        """:meth:`_withhold`, then ``go_on(session)`` (the answer judged, the button handled) with the line in
+        front — unless the question the person was looking at is gone: then the line and the next question, if
+        any, and nothing is judged."""
+        before = session.question_ids[session.position]
+        session, note = self._withhold(person, session)
+        if note is None:
+            return go_on(session)
+        if session.status != "open":
+            return [note]
+        if session.question_ids[session.position] != before:
+            return [note, self.ask(session)]
+        replies = go_on(session)
+        return [note, *replies] if replies is not None else [note, self.ask(session)]
 
     # --- commands
     def start_quiz(self, person: Person, arg: str) -> list[Reply]:
@@ -164,11 +218,14 @@ class PracticeChat:
         session = self.store.open_session(person.id)
         if session is None or not text:
             return None
+        return self._checked(person, session, lambda current: self._typed(person, current, text))
+
+    def _typed(self, person: Person, session: QuizSession, text: str) -> list[Reply] | None:
         if session.mode == "interview":
             if len(text) > MAX_INTERVIEW_ANSWER_CHARS:
                 return [Reply(f"回答太长了，请控制在{MAX_INTERVIEW_ANSWER_CHARS}字以内，挑要点说。")]
-            return self._interview_answer(session, text)
-        question = self.quiz.question(session.question_ids[session.position])
+            return self._interview_answer(person, session, text)
+        question = self.quiz.question(session.question_ids[session.position], person)
         if len(text) > MAX_TYPED_OPTION_CHARS:
             return None
         if question.type is QuestionType.multiple and text in ("提交", "确定", "好了"):
@@ -187,9 +244,12 @@ class PracticeChat:
         session = self.store.open_session(person.id)
         if session is None:
             return []
+        session, note = self._withhold(person, session)
+        if note is not None and session.status != "open":
+            return [note]
         hint = ("模拟访谈还在进行中：直接输入回答" if session.mode == "interview"
                 else "练习还在进行中：点选项，或输入选项字母、“对”“错”、填空答案作答")
-        return [Reply(f"（{hint}；发送 /cancel 结束。）"), self.ask(session)]
+        return [Reply(f"（{hint}；发送 /cancel 结束。）"), *([note] if note else []), self.ask(session)]
 
     def button(self, person: Person, data: str, channel: str) -> list[Reply]:
         """A ``q:``/``m:`` option button: the answer to (or a tick on) the current question of its session."""
@@ -208,7 +268,10 @@ class PracticeChat:
             return [Reply("这道题已经答过了，答案已记录。请看下面最新的题目。")]
         if press.position > session.position or session.mode == "interview":
             return [Reply("这个按钮已经失效了。"), self.ask(session)]
-        question = self.quiz.question(session.question_ids[session.position])
+        return self._checked(person, session, lambda current: self._pressed(person, current, press)) or []
+
+    def _pressed(self, person: Person, session: QuizSession, press: ButtonPress) -> list[Reply]:
+        question = self.quiz.question(session.question_ids[session.position], person)
         options = self.quiz.options(session, question)
         if press.toggle:
             return self._toggle(person, session, press.option, len(options))
@@ -225,7 +288,7 @@ class PracticeChat:
         if option == SUBMIT:
             if not picked:
                 return [Reply("还没有勾选任何选项。"), self.ask(session, picked)]
-            question = self.quiz.question(session.question_ids[session.position])
+            question = self.quiz.question(session.question_ids[session.position], person)
             judged = self.quiz.judge(question, self.quiz.options(session, question), indices=picked)
             assert judged is not None
             return self._record(person, session, *judged)
@@ -238,16 +301,16 @@ class PracticeChat:
     def ask(self, session: QuizSession, picked: list[int] | None = None) -> Reply:
         """Show the session's current question (quiz or interview) and note when it was shown."""
         mark_shown(self.store, session.id)
+        person = self.store.person_by_id(session.person_id)
         if session.mode == "interview":
-            question = self.interviewer.question(session.question_ids[session.position])
+            question = self.interviewer.question(session.question_ids[session.position], person)
             return Reply(f"模拟访谈 第 {session.position + 1}/{len(session.question_ids)} 题\n评估组问：{question.question}\n"
                          "请直接输入您的回答，像面对评估组一样把要点说完整。")
-        person = self.store.person_by_id(session.person_id)
-        return self.quiz.ask(session, picked, as_poll=self.wants_polls(person.id))
+        return self.quiz.ask(session, picked, as_poll=self.wants_polls(person.id), person=person)
 
     def _record(self, person: Person, session: QuizSession, chosen: str, correct: bool) -> list[Reply]:
         """Record an answer to the current question, rate the card in practice, and show the next question."""
-        question = self.quiz.question(session.question_ids[session.position])
+        question = self.quiz.question(session.question_ids[session.position], person)
         seconds = seconds_since_shown(self.store, session.id)
         card = (lambda: self.practice.review_in_transaction(person.id, question.id, correct, seconds)) \
             if session.mode == "practice" else None   # the card commits with the answer (issue 13)
@@ -258,7 +321,7 @@ class PracticeChat:
         if "pick" in state:
             self.store.set_state(person.id, {k: v for k, v in state.items() if k != "pick"})
         verdict = "✅ 回答正确！" if correct else f"❌ 回答错误。正确答案：{question.answer_text}"
-        replies = [Reply(f"{verdict}\n{question.explanation}\n{self.source_line(question)}")]
+        replies = [Reply(f"{verdict}\n{question.explanation}\n{self.source_line(question, person)}")]
         replies.append(self._summary(updated) if updated.status == "finished" else self.ask(updated))
         return replies
 
@@ -270,8 +333,8 @@ class PracticeChat:
         return Reply(f"练习结束：答对 {session.correct}/{total} 题（{pct:.0f}分）。{comment}\n"
                      f"发送 {again}，/me 查看薄弱指标。")
 
-    def _interview_answer(self, session: QuizSession, text: str) -> list[Reply]:
-        question = self.interviewer.question(session.question_ids[session.position])
+    def _interview_answer(self, person: Person, session: QuizSession, text: str) -> list[Reply]:
+        question = self.interviewer.question(session.question_ids[session.position], person)
         result = self.interviewer.answer(session, text)
         if result is None:
             return [Reply("这道题已经答过了。")]
@@ -283,7 +346,7 @@ class PracticeChat:
         lines += [f"❌ 漏了：{p.point}" for p in grade.missed]
         if grade.missed:
             lines.append(f"参考答案：{question.model_answer}")
-        lines.append(self.source_line(question))
+        lines.append(self.source_line(question, person))
         replies = [Reply("\n".join(lines))]
         if updated.status == "finished":
             score = self.interviewer.session_score(updated.id)

@@ -63,12 +63,13 @@ class QuestionSource(Protocol):
         """Mock-interview questions for this person."""
         ...
 
-    def question(self, question_id: str) -> QuizQuestion | InterviewQuestion | None:
-        """The question with this id, or None if it is not this source's."""
+    def question(self, question_id: str, person: Person | None = None) -> QuizQuestion | InterviewQuestion | None:
+        """The question with this id, or None if it is not this source's — or, with ``person`` (whoever it is
+        about to be shown to), if that person may not see it now (e.g. no longer on the roster of its village)."""
         ...
 
-    def source_line(self, question_id: str) -> str | None:
-        """"来源：…" for one of this source's questions (e.g. the imported sheet), or None."""
+    def source_line(self, question_id: str, person: Person | None = None) -> str | None:
+        """"来源：…" for one of this source's questions (e.g. the imported sheet), or None (as :meth:`question`)."""
         ...
 
 
@@ -116,15 +117,17 @@ class QuizMaster:
             random.Random(f"{session.id}:{question.id}").shuffle(options)
         return options
 
-    def ask(self, session: QuizSession, picked: list[int] | None = None, as_poll: bool = False) -> Reply:
+    def ask(self, session: QuizSession, picked: list[int] | None = None, as_poll: bool = False,
+            person: Person | None = None) -> Reply:
         """Return the reply that shows the session's current question.
 
         Single choice and true/false: one button per option (``q:S:P:I``). Multiple choice: one toggle button per
         option (``m:S:P:I``, ✅ on those in ``picked``) and a submit button (``m:S:P:99``). Fill-in: no buttons,
         the answer is typed. With ``as_poll``, single-choice and true/false questions also carry a native quiz
-        :class:`Poll` (the buttons stay as the fallback).
+        :class:`Poll` (the buttons stay as the fallback). ``person``: whom it is shown to (KeyError when a source
+        withholds the question from them; see :meth:`question`).
         """
-        question = self.question(session.question_ids[session.position])
+        question = self.question(session.question_ids[session.position], person)
         options = self.options(session, question)
         total = len(session.question_ids)
         kind = {QuestionType.truefalse: "判断题", QuestionType.single: "单选题", QuestionType.multiple: "多选题",
@@ -182,12 +185,13 @@ class QuizMaster:
                 return verdict
         return fillin_correct(question, typed)
 
-    def question(self, question_id: str) -> QuizQuestion:
-        """Return the question with ``question_id``, from the bank or a per-person source (KeyError if unknown)."""
+    def question(self, question_id: str, person: Person | None = None) -> QuizQuestion:
+        """Return the question with ``question_id``, from the bank or a per-person source; with ``person``, only
+        one that person may see now (KeyError if unknown or withheld from them)."""
         if question_id in self.by_id:
             return self.by_id[question_id]
         for source in self.sources:
-            found = source.question(question_id)
+            found = source.question(question_id, person)
             if isinstance(found, QuizQuestion):
                 return found
         raise KeyError(question_id)
@@ -196,10 +200,11 @@ class QuizMaster:
         """Return the questions that exist for this person only (e.g. their own village's facts)."""
         return [q for source in self.sources for q in source.questions_for(person)]
 
-    def source_line(self, question: QuizQuestion) -> str | None:
-        """Return a per-person source's "来源：…" line for ``question``, or None for a bank question."""
+    def source_line(self, question: QuizQuestion, person: Person | None = None) -> str | None:
+        """Return a per-person source's "来源：…" line for ``question`` (with ``person``: only if they may see it),
+        or None for a bank question."""
         for source in self.sources:
-            line = source.source_line(question.id)
+            line = source.source_line(question.id, person)
             if line:
                 return line
         return None

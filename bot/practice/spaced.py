@@ -199,12 +199,13 @@ class Interviewer:
         self.by_id = {q.id: q for q in kb.interview}
         self.sources: list[Any] = []   # QuestionSource objects (see bot.practice.quiz), shared with the QuizMaster
 
-    def question(self, question_id: str) -> InterviewQuestion:
-        """Return the interview question ``question_id``, shared or per-person (KeyError if unknown)."""
+    def question(self, question_id: str, person: Person | None = None) -> InterviewQuestion:
+        """Return the interview question ``question_id``, shared or per-person; with ``person``, only one that
+        person may see now (KeyError if unknown or withheld from them)."""
         if question_id in self.by_id:
             return self.by_id[question_id]
         for source in self.sources:
-            found = source.question(question_id)
+            found = source.question(question_id, person)
             if isinstance(found, InterviewQuestion):
                 return found
         raise KeyError(question_id)

@@ -50,20 +50,28 @@ class VillageFacts:
             return []
         return [q for q, _ in interview_questions(sheet, self.fields) if person.role in q.roles]
 
-    def _parse(self, question_id: str) -> tuple[VillageSheet, str, str] | None:
+    def _parse(self, question_id: str, person: Person | None = None) -> tuple[VillageSheet, str, str] | None:
+        """The sheet, field or interview key and kind of a village question id; None for another source's id, a
+        village with no sheet, or — with ``person`` — a village that is not the one they may read now (the
+        query is then :func:`sheet_of`'s, filtered by their own town and village)."""
         parts = question_id.split(".")
         if len(parts) != 4 or parts[0] != "v":
             return None
-        sheet = _sheet_by_id(self.store, parts[1])
-        return (sheet, parts[2], parts[3]) if sheet is not None else None
+        sheet = sheet_of(self.store, person) if person is not None else _sheet_by_id(self.store, parts[1])
+        return (sheet, parts[2], parts[3]) if sheet is not None and sheet.id == parts[1] else None
 
-    def question(self, question_id: str) -> QuizQuestion | InterviewQuestion | None:
-        """Return the question with this id as the sheet now stands, or None if it is not a village question."""
-        found = self._built(question_id)
+    def question(self, question_id: str, person: Person | None = None) -> QuizQuestion | InterviewQuestion | None:
+        """Return the question with this id as the sheet now stands, or None if it is not a village question.
+
+        With ``person`` (whoever it is about to be shown to), None also when that person may not read the village
+        any more (:func:`bot.villages.sheet.own_village`: e.g. a roster imported since that does not list them):
+        the caller drops it from their open session. Checked on every message, not only at ``/village``."""
+        found = self._built(question_id, person)
         return found[0] if found else None
 
-    def _built(self, question_id: str) -> tuple[QuizQuestion | InterviewQuestion, list[_Target]] | None:
-        parsed = self._parse(question_id)
+    def _built(self, question_id: str, person: Person | None = None
+               ) -> tuple[QuizQuestion | InterviewQuestion, list[_Target]] | None:
+        parsed = self._parse(question_id, person)
         if parsed is None:
             return None
         sheet, key, kind = parsed
@@ -74,9 +82,10 @@ class VillageFacts:
             return None
         return next(((q, []) for q in field_questions(sheet, f) if q.id == question_id), None)
 
-    def source_line(self, question_id: str) -> str | None:
-        """Return ``来源：<镇><村>村情表（<import date> 导入）`` for a village question, else None."""
-        parsed = self._parse(question_id)
+    def source_line(self, question_id: str, person: Person | None = None) -> str | None:
+        """Return ``来源：<镇><村>村情表（<import date> 导入）`` for a village question, else None (also, with
+        ``person``, when they may not read that village now)."""
+        parsed = self._parse(question_id, person)
         if parsed is None:
             return None
         sheet, key, kind = parsed
