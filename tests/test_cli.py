@@ -152,3 +152,17 @@ def test_an_impossible_date_in_the_readiness_rule_names_file_line_and_field(tmp_
                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "SHUXI_READINESS": str(rule)})
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert f"{rule}:1: visit_date:" in out.stderr
+
+
+def test_a_town_typed_wrong_is_refused_with_the_towns_there_are(tmp_path):
+    db = str(tmp_path / "t.db")
+    roster = tmp_path / "r.csv"
+    roster.write_text("姓名,角色,镇,村\n陈海生,村支书,嘉积镇,椰林村\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "bot", "--db", db, "roster", "import", str(roster)], cwd=ROOT, check=True,
+                   capture_output=True)
+    out = subprocess.run([sys.executable, "-m", "bot", "--db", db, "report", "--scope", "town:嘉积"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and "嘉积镇" in out.stderr
+    ok = subprocess.run([sys.executable, "-m", "bot", "--db", db, "report", "--scope", "town:嘉积镇"],
+                        capture_output=True, text=True, cwd=ROOT)
+    assert ok.returncode == 0 and "名册 1 人" in ok.stdout

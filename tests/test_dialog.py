@@ -163,3 +163,10 @@ def test_undecodable_and_zero_width_input_is_cleaned(chat, store):
     reply = chat.say("\udcff逾\u200b期率")[0]
     assert "0.5%" in reply.text
     assert list(store.db["asked_questions"].rows)[-1]["text"] == "?逾期率"  # the undecodable byte as ?
+
+
+def test_a_question_about_ones_own_village_points_to_the_village_card(chat):
+    """The plan gives no village's own figures: a cadre asking for them is sent to /village, not left at "没有找到"."""
+    replies = chat.say("我们村有多少户")
+    assert any("/village" in r.text for r in replies)
+    assert not any("/village" in r.text for r in chat.say("小额信贷逾期率要求多少"))

@@ -111,6 +111,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
         now = clock.now()
     store, kb = open_store(args), load_kb(args)
+    if scope.town is not None:
+        towns = sorted({r[0] for r in store.db.execute("select town from roster union select town from people "
+                                                         "where registered = 1 and town is not null")})
+        if towns and scope.town not in towns:   # a typo (嘉积 for 嘉积镇) would give an empty report, not an error
+            print(f"名册和登记里没有“{scope.town[:30]}”这个镇。有：{'、'.join(towns[:20])}", file=sys.stderr)
+            return 2
     report = reports.build_report(store, kb, rule, scope, now)
     if args.format == "xlsx":
         out = Path(args.out or f"report-{safe_stem('city' if scope.town is None else scope.town)}.xlsx")

@@ -6,6 +6,8 @@ for ``/unanswered`` and ``python -m bot unanswered``.
 
 from __future__ import annotations
 
+import re
+
 from bot.kernel.messages import Reply
 from bot.kernel.router import Router
 from bot.kernel.store import Person, Store
@@ -14,6 +16,10 @@ from .answers import Answerer
 
 #: Messages longer than this (characters) are not read as a question.
 MAX_QUESTION_CHARS = 300
+
+#: A question about one's own village (本村, 我们村 …): its figures are on the village card, not in the plan.
+_OWN_VILLAGE = re.compile(r"本村|我们村|咱们村|咱村|我村|俺村|村里")
+OWN_VILLAGE_HINT = "本村自己的户数、人口、产业等数字不在方案里，在镇里导入的村情表中：发送 /village 查看本村的村情卡。"
 
 HELP = ("• 直接发问题：比如“小额信贷逾期率要求多少”“村党组书记要熟悉什么”，也可以只发关键词“逾期率”。"
         "每个回答都注明在方案中的出处。")
@@ -41,7 +47,10 @@ class QAChat:
         best = match.best
         self.store.log_question(person.id, text, best.entry.id if best else None, best.score if best else None,
                                 match.abstained, match.verdict.value, channel)
-        return [self.answerer.reply(match)]
+        replies = [self.answerer.reply(match)]
+        if match.abstained and _OWN_VILLAGE.search(text):
+            replies.append(Reply(OWN_VILLAGE_HINT))
+        return replies
 
     def open_entry(self, person: Person, data: str, channel: str) -> list[Reply]:
         """Show the entry of a pressed ``kb:<entry id>`` button."""
