@@ -23,6 +23,7 @@ A question belongs to a role when the role is among the question's ``roles``.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -104,7 +105,7 @@ def set_visit_date(day: date, path: str | Path | None = None) -> Path:
     Raises:
         FileNotFoundError: no such file. DataFileError: the file was broken (it is then left as it was).
     """
-    path = Path(path or os.environ.get("SHUXI_READINESS") or DEFAULT_READINESS)
+    path = rule_path(path)
     old = path.read_text(encoding="utf-8")
     line = f"visit_date: {day.isoformat()}"
     new, count = re.subn(r"(?m)^visit_date:.*$", line, old)
@@ -119,6 +120,58 @@ def set_visit_date(day: date, path: str | Path | None = None) -> Path:
     return path
 
 
+def rule_path(path: str | Path | None = None) -> Path:
+    """The rule file: ``path``, else $SHUXI_READINESS, else ``config/readiness.yaml``."""
+    return Path(path or os.environ.get("SHUXI_READINESS") or DEFAULT_READINESS)
+
+
+class SharedRule:
+    """The one readiness rule that a running bot's features share (coordinator commands, reminders, ``/me``).
+
+    A change made through :meth:`set` (``/visitdate``) is seen by every holder at once; when built with the
+    rule's file, a change of that file on disk (``python -m bot visit-date`` from another process) is read at
+    the next use of :attr:`rule` — a file that no longer loads is logged and the rule in use is kept.
+
+    Args:
+        rule: the rule now.
+        path: the file it was loaded from (None: no file is watched).
+    """
+
+    def __init__(self, rule: ReadinessRule, path: str | Path | None = None):
+        self._rule = rule
+        self.path = Path(path) if path is not None else None
+        self._text = self._read()
+
+    def _read(self) -> str | None:
+        # The text, not the modification time: two writes within the file system's clock tick look the same.
+        try:
+            return self.path.read_text(encoding="utf-8") if self.path is not None else None
+        except OSError:
+            return None
+
+    @property
+    def rule(self) -> ReadinessRule:
+        """The rule in force (re-read when its file changed since it was last read)."""
+        text = self._read()
+        if text is not None and text != self._text:
+            self._text = text
+            try:
+                self._rule = load_model(self.path, ReadinessRule)
+            except Exception as exc:   # a half-edited file: keep judging by the rule in use
+                logging.getLogger(__name__).warning("readiness rule %s not reloaded: %s", self.path, exc)
+        return self._rule
+
+    def set(self, rule: ReadinessRule) -> None:
+        """Put ``rule`` in force for every holder (the file, if any, is assumed to say the same already)."""
+        self._rule = rule
+        self._text = self._read()
+
+
+def shared(rule: "ReadinessRule | SharedRule") -> SharedRule:
+    """``rule`` itself when it is already a :class:`SharedRule`, else a new one holding it (no file watched)."""
+    return rule if isinstance(rule, SharedRule) else SharedRule(rule)
+
+
 def load_rule(path: str | Path | None = None) -> ReadinessRule:
     """Load the readiness rule from ``path``, else $SHUXI_READINESS, else ``config/readiness.yaml``.
 
@@ -127,7 +180,7 @@ def load_rule(path: str | Path | None = None) -> ReadinessRule:
             problem with its line).
         FileNotFoundError: no such file.
     """
-    path = Path(path or os.environ.get("SHUXI_READINESS") or DEFAULT_READINESS)
+    path = rule_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: readiness rule not found")
     return load_model(path, ReadinessRule)
