@@ -55,7 +55,7 @@ class Registration:
     def start(self, person: Person, arg: str) -> list[Reply]:
         """``/start``: begin registration; ``/start CODE`` binds this account to its roster row."""
         if arg:
-            from bot.coordination.roster import redeem_reply_text
+            from bot.coordination.invites import redeem_reply_text
 
             return [Reply(redeem_reply_text(self.store, person, arg))]
         self.store.set_state(person.id, {"step": "name"})

@@ -5,6 +5,8 @@ import os
 import shutil
 import subprocess
 import sys
+
+import pytest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,3 +118,37 @@ def test_practice_resumes_after_a_restart_in_the_terminal(tmp_path):
     assert "第 2/10 题" in second.stdout
     contact = run("--db", db, "chat", "--as", "li", stdin="/start\n李小红\n8\n嘉积镇\n椰林村\n/practice\n")
     assert "帮扶联系人必须掌握的内容" in contact.stdout
+
+
+def test_every_cli_command_is_documented_in_the_readme():
+    """As sqlite-utils checks: each `python -m bot` subcommand appears in the README's command table."""
+    import argparse
+    from pathlib import Path
+
+    from bot.cli import build_parser
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| command | what it does |"):readme.index("### Exit statuses")]
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    names = list(sub.choices)
+    assert len(names) >= 12
+    missing = [n for n in names if f"`{n}" not in table and f"· `{n}" not in table]
+    assert missing == []
+
+
+@pytest.mark.parametrize("args", [["--today", "0001-01-01", "report"], ["visit-date", "9999-12-31"],
+                                  ["--today", "2021-02-30", "report"]])
+def test_impossible_dates_are_refused_in_one_line(tmp_path, args):
+    """A typo in a date is a usage error (exit 2, one line), never an overflow deep inside a report."""
+    out = subprocess.run([sys.executable, "-m", "bot", "--db", str(tmp_path / "t.db"), *args],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and out.stderr.strip()
+
+
+def test_an_impossible_date_in_the_readiness_rule_names_file_line_and_field(tmp_path):
+    rule = tmp_path / "readiness.yaml"
+    rule.write_text("visit_date: 2026-13-45\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "bot", "--db", str(tmp_path / "t.db"), "report"],
+                         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "SHUXI_READINESS": str(rule)})
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"{rule}:1: visit_date:" in out.stderr

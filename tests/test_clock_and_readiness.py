@@ -9,7 +9,13 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot.coordination.readiness import Progress, ReadinessRule, evaluate, verdict_for_person, wilson_lower
+from bot.coordination.readiness import (
+    Progress,
+    ReadinessRule,
+    evaluate,
+    verdict_for_person,
+    wilson_lower,
+)
 from bot.kernel import clock
 from bot.coordination.reports import Scope, build_report
 from bot.dialog import Dialog

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
 import bot.cli.common  # noqa: F401  (cli.common below)
+from bot import cli
 from bot.dialog import Dialog
 from bot.kernel.store import Store
 from bot.kernel.yamlfile import DataFileError, load_model

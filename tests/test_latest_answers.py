@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.coordination import reports, roster
+from bot.coordination import invites, reports, roster
 from bot.coordination.readiness import ReadinessRule
 from bot.coordination.reports import Scope, build_report, role_questions
 from bot.kernel import store as store_module
@@ -87,7 +87,7 @@ def test_reports_count_the_latest_attempt_of_role_questions_only(store, kb, tmp_
     for name, key in (("甲一", "tg:1"), ("甲二", "tg:2"), ("乙一", "tg:3")):
         entry = next(e for e in roster.entries(store) if e.name == name)
         person = store.person(key)
-        roster.redeem_invite(store, person, entry.invite_code)
+        invites.redeem_invite(store, person, entry.invite_code)
         person = store.person(key)
         ids = [q.id for q in kb.questions]
         for _ in range(6):
@@ -188,7 +188,7 @@ def test_a_person_registered_with_another_role_than_the_roster_is_counted_for_th
     roster.import_file(store, path)
     entry = next(e for e in roster.entries(store) if e.name == "甲二")
     person = store.person("tg:2")
-    roster.redeem_invite(store, person, entry.invite_code)
+    invites.redeem_invite(store, person, entry.invite_code)
     ids = [q.id for q in kb.questions if "household_contact" in {r.value for r in q.roles}][:8]
     session = store.start_session(person.id, ids)
     for i in range(len(ids)):

@@ -235,3 +235,33 @@ def test_reciting_everything_is_not_a_full_score(kb):
     pasted = full + "。" + "；".join(p.point for other in kb.interview for p in other.key_points)
     grade = grade_interview(q, pasted)
     assert grade.too_long and grade.score == 60
+
+
+def test_typing_the_right_option_text_is_right_for_every_question(kb, store):
+    """A person who types the right option's text (full-width ，as the keyboard gives it) is marked right, for every
+    question of the bank — the option's text and the typed text are compared in one form."""
+    from bot.dialog import Dialog
+    from bot.kernel.messages import Incoming
+
+    dialog = Dialog(kb, store)
+    person = store.person("cli:typist")
+    wrong = []
+    for qid, question in dialog.quiz.bank.items():
+        store.start_session(person.id, [qid, qid])
+        session = store.open_session(person.id)
+        options = dialog.quiz.options(session, question)
+        typed = ("".join("ABCDEFGH"[options.index(a)] for a in question.answer)
+                 if question.type.value == "multiple" else question.answer_text)
+        if "回答正确" not in dialog.handle(Incoming("cli:typist", text=typed))[0].text:
+            wrong.append(qid)
+        store.cancel_session(session.id)
+    assert len(dialog.quiz.bank) > 400 and wrong == []
+
+
+@pytest.mark.parametrize("typed, options, index", [
+    ("五十分", ["30分", "50分", "80分", "100分"], 1), ("三户", ["1户", "3户", "5户"], 1), ("对的", ["正确", "错误"], 0),
+    ("不对", ["正确", "错误"], 1), ("一千二百元", ["1200元", "1500元"], 0)])
+def test_options_typed_in_spoken_numbers_or_everyday_words(typed, options, index):
+    from bot.practice.quiz import _letters
+
+    assert _letters(typed, options, several=False) == [index]

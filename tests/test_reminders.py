@@ -20,7 +20,7 @@ from bot.adapters.telegram import (
     send_many,
 )
 from bot.cli import build_parser, main, make_dialog
-from bot.coordination import reminders, report_views, roster
+from bot.coordination import invites, reminders, report_views, roster
 from bot.coordination.readiness import InterviewRule, ReadinessRule
 from bot.coordination.reminders import (
     QuietHours,
@@ -37,7 +37,7 @@ from .conftest import Chat
 from .fake_bot_api import BOT_USER, FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "samples" / "roster_sample.csv"
+SAMPLE = ROOT / "tests" / "data" / "roster_people.csv"
 LOCAL = timezone(timedelta(hours=8))
 TODAY = datetime.now(LOCAL).date()
 RULE = ReadinessRule(visit_date=TODAY + timedelta(days=10), min_answered=5, min_accuracy=0.8)
@@ -55,7 +55,7 @@ def at(hour: int, minute: int = 0, day=TODAY) -> datetime:
 
 def bind(store, name: str, key: str):
     entry = next(e for e in roster.entries(store) if e.name == name)
-    roster.redeem_invite(store, store.person(key), entry.invite_code)
+    invites.redeem_invite(store, store.person(key), entry.invite_code)
     return store.person(key)
 
 

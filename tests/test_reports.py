@@ -8,7 +8,7 @@ import io
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +17,7 @@ from telegram import Update
 
 from bot.adapters.telegram import build_application, split_message, to_html
 from bot.adapters.terminal import run_terminal
-from bot.coordination import report_views, reports, roster
+from bot.coordination import invites, report_views, reports, roster
 from bot.coordination.coordinators import (
     NOT_PERMITTED,
     install,
@@ -33,7 +33,7 @@ from .conftest import Chat
 from .fake_bot_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "samples" / "roster_sample.csv"
+SAMPLE = ROOT / "tests" / "data" / "roster_people.csv"
 BOAO_NAMES = ["冯春梅", "何海生", "许丽娟", "邓志明", "韩冬青", "曾宪文", "谢小红", "卢家宝", "梁晓东"]
 JIAJI = Scope("嘉积镇")
 COORDINATORS = {"cli:jiaji": JIAJI, "cli:city": Scope(None), "tg:4242": JIAJI}
@@ -48,7 +48,7 @@ def rule(**changes) -> ReadinessRule:
 def bind(store, name: str, key: str):
     entry = next(e for e in roster.entries(store) if e.name == name)
     person = store.person(key)
-    roster.redeem_invite(store, person, entry.invite_code)
+    invites.redeem_invite(store, person, entry.invite_code)
     return store.person(key)
 
 

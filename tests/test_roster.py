@@ -12,11 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.coordination import roster
+from bot.coordination import invites, roster
 from bot.coordination.roster import RosterFileError, import_file, read_roster
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "samples" / "roster_sample.csv"
+SAMPLE = ROOT / "tests" / "data" / "roster_people.csv"
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> Path:
@@ -112,14 +112,14 @@ def test_template_reads_back_as_an_empty_roster(tmp_path):
 def test_invite_binds_the_account_once(store, dialog, chat):
     import_file(store, SAMPLE)
     entry = next(e for e in roster.entries(store) if e.name == "<b>李&明")
-    assert len(entry.invite_code) >= 12 and roster.invite_link("@shuxi_bot", entry.invite_code) == \
+    assert len(entry.invite_code) >= 12 and invites.invite_link("@shuxi_bot", entry.invite_code) == \
         f"https://t.me/shuxi_bot?start={entry.invite_code}"
 
     reply = chat.say(f"/start {entry.invite_code}")
     assert "绑定成功：<b>李&明，村党组织书记，嘉积镇 椰林村" in reply[0].text
     me = store.person(chat.person)
     assert (me.registered, me.name, me.role, me.town) == (True, "<b>李&明", "village_secretary", "嘉积镇")
-    assert roster.entry_of_person(store, me.id).id == entry.id
+    assert invites.entry_of_person(store, me.id).id == entry.id
     assert "绑定成功" in chat.say(f"/start {entry.invite_code}")[0].text, "the same account may follow its link again"
 
     from tests.conftest import Chat

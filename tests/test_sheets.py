@@ -13,10 +13,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.coordination.roster import import_file as import_roster, read_roster
+from bot.coordination.roster import import_file as import_roster
 from bot.kernel.sheets import Limits, SpreadsheetError, open_book
 from bot.kernel.store import Store
-from bot.villages import VillageFileError, import_file as import_villages, load_fields, read_village_file
+from bot.villages import VillageFileError, load_fields, read_village_file
+from bot.villages import import_file as import_villages
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = load_fields()
@@ -243,7 +244,12 @@ try:
     outcome = "imported"
 except VillageFileError as exc:
     outcome = str(exc)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, round(time.monotonic() - start, 1), outcome)
+# The peak of this process's own memory. Not ru_maxrss: Linux keeps that across fork and exec, so a child of a
+# large pytest process would report the parent's size.
+status = Path("/proc/self/status")
+peak = (int(next(l.split()[1] for l in status.read_text().splitlines() if l.startswith("VmHWM:"))) // 1024
+        if status.exists() else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(peak, round(time.monotonic() - start, 1), outcome)
 """
 
 

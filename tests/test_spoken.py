@@ -14,7 +14,7 @@ from bot.kernel.yamlfile import DataFileError
 from bot.qa import knowledge
 from bot.qa.answers import MAX_COMBINED_CHARS, Answerer
 from bot.qa.lexicon import Lexicon
-from bot.qa.matcher import Verdict, split_questions
+from bot.qa.matcher import split_questions
 from bot.qa.sound import sound_class
 
 ROOT = Path(__file__).resolve().parents[1]

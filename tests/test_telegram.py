@@ -7,10 +7,11 @@ import html
 import pytest
 from telegram import Update
 
-from bot.adapters.telegram import build_application, split_message, to_html
+from bot.adapters.telegram import split_message, to_html
 from bot.kernel.messages import Reply
 
 from .telegram_harness import CHAT, USER, Harness, buttons
+
 
 @pytest.fixture
 def tg(dialog):

@@ -135,7 +135,7 @@ def test_a_channel_post_is_ignored(tg, caplog):
 def coordinator_bot(tmp_path, monkeypatch):
     monkeypatch.setenv("SHUXI_COORDINATORS", f"tg:{USER['id']}=city")
     dialog = make_dialog(build_parser().parse_args(["--db", str(tmp_path / "shuxi.db"), "chat"]))
-    roster.import_file(dialog.store, ROOT / "samples" / "roster_sample.csv")
+    roster.import_file(dialog.store, ROOT / "tests" / "data" / "roster_people.csv")
     harness = Harness(dialog)
     yield harness
     harness.close()

@@ -14,7 +14,7 @@ from bot.adapters.web.signin import AttemptLimiter
 from bot.coordination.roster import entries
 from bot.kernel.messages import Incoming
 from bot.kernel.store import Store
-from tests.web_support import buttons, code_of, coordinator_code, csrf, make_app
+from tests.web_support import buttons, code_of, coordinator_code, csrf, link_code, make_app
 
 
 @pytest.fixture
@@ -81,13 +81,18 @@ def test_used_and_unknown_invites_get_the_same_refusal(web, kb):
 
 
 def test_telegram_bound_person_is_the_same_person_on_the_web(web):
+    """A roster code used on Telegram opens nothing on the web (a forwarded link is worth nothing); the person's
+    own /link code signs the browser in as the same person, with one history."""
     client, store, dialog = web
     code = code_of(store, "林晓丽")
     dialog.handle(Incoming("tg:4242", text=f"/start {code}", channel="telegram"))
     dialog.handle(Incoming("tg:4242", text="/quiz 3", channel="telegram"))
     tg = store.person("tg:4242")
     assert tg.name == "林晓丽"
-    sign_in(client, code)
+    stranger = TestClient(client.app)
+    assert stranger.get(f"/i/{code}").status_code == 404
+    linked = dialog.handle(Incoming("tg:4242", text="/link", channel="telegram"))[0].text
+    sign_in(client, link_code(linked))
     page = client.get("/me")
     assert "林晓丽" in page.text
     say(client, "两后生")
@@ -96,6 +101,7 @@ def test_telegram_bound_person_is_the_same_person_on_the_web(web):
     # the quiz started on Telegram is the browser's too
     assert "已结束本次练习（还没有作答）" in say(client, "/cancel").text
     assert store.db.execute("select count(*) from people where key like 'web:%'").fetchone()[0] == 0
+    assert TestClient(client.app).get(f"/i/{link_code(linked)}").status_code == 404   # a link code works once
 
 
 def test_practice_option_tap_and_fillin(web):
@@ -245,3 +251,58 @@ def test_roster_invites_print_web_links(tmp_path):
     assert re.fullmatch(r"https://shuxi\.example\.cn/c/[\w-]{24}\n", link.stdout)
     assert run("coordinators", "web-code", "tg:1").returncode == 1
     assert run("roster", "invites").returncode == 2
+
+
+def test_web_first_then_telegram_by_the_persons_own_link_code(web):
+    """Someone who signs in on the web first and joins Telegram later is one person with one history — by a
+    /link code made on the web; the roster code itself, used once, is refused on Telegram."""
+    client, store, dialog = web
+    code = code_of(store, "林晓丽")
+    sign_in(client, code)
+    say(client, "两后生")
+    web_person = store.db.execute("select person_id from roster where invite_code = ?", [code]).fetchone()[0]
+    dialog.handle(Incoming("tg:5151", text="你好", channel="telegram"))   # first contact
+    assert "用过" in dialog.handle(Incoming("tg:5151", text=f"/start {code}", channel="telegram"))[0].text
+    reply = dialog.handle(Incoming("tg:5151", text=f"/start {link_code(say(client, '/link').text)}",
+                                   channel="telegram"))[0].text
+    assert "绑定成功" in reply and "林晓丽" in reply
+    assert store.person("tg:5151").id == web_person
+    dialog.handle(Incoming("tg:5151", text="小额信贷逾期率", channel="telegram"))
+    say(client, "危房改造")
+    asked = {r[0] for r in store.db.execute("select person_id from asked_questions where text != '你好'")}
+    assert asked == {web_person}
+    assert "林晓丽" in client.get("/me").text
+
+
+def test_a_telegram_account_with_its_own_history_does_not_take_over_a_web_person(web):
+    client, store, dialog = web
+    sign_in(client, code_of(store, "林晓丽"))
+    dialog.handle(Incoming("tg:6161", text="/quiz 2", channel="telegram"))
+    reply = dialog.handle(Incoming("tg:6161", text=f"/start {link_code(say(client, '/link').text)}",
+                                   channel="telegram"))[0].text
+    assert "已经有自己的练习记录" in reply
+    assert store.person("tg:6161").name != "林晓丽"
+
+
+def test_a_coordinator_reissues_a_lost_web_sign_in_to_the_same_person(web, capsys):
+    """After a logout (or a new phone) `roster web-reissue NAME` ends the person's sessions and frees their link
+    once more; the new browser is the same person with the same history."""
+    from bot.cli import main
+
+    client, store, dialog = web
+    code = code_of(store, "王德福")
+    sign_in(client, code)
+    say(client, "两后生")
+    person_id = store.db.execute("select person_id from roster where invite_code = ?", [code]).fetchone()[0]
+    assert TestClient(client.app).get(f"/i/{code}").status_code == 404   # used on the web
+    db_path = store.db.conn.execute("pragma database_list").fetchone()[2]
+    capsys.readouterr()
+    assert main(["--db", db_path, "roster", "web-reissue", "王德福", "--web-base", "https://x.example"]) == 0
+    new_link = capsys.readouterr().out.strip().split("\t")[-1]
+    assert new_link.startswith("https://x.example/i/L")
+    assert client.get("/chat", follow_redirects=False).status_code == 303   # the old browser is signed out
+    fresh = TestClient(client.app)
+    sign_in(fresh, new_link.rsplit("/", 1)[1])
+    assert "王德福" in fresh.get("/me").text
+    assert {r[0] for r in store.db.execute("select distinct person_id from asked_questions")} == {person_id}
+    assert main(["--db", db_path, "roster", "web-reissue", "无此人"]) == 1

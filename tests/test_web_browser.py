@@ -7,7 +7,6 @@ Skipped, with the reason, when /usr/bin/chromium is missing (a developer machine
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import threading
 import time

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.adapters.web import WebConfig, create_app
 from bot.adapters.web.signin import AttemptLimiter, ensure_schema, new_coordinator_code
-from bot.coordination import coordinators
+from bot.coordination import coordinators, invites
 from bot.coordination.readiness import load_rule
 from bot.coordination.reports import Scope
 from bot.coordination.roster import entries, import_file
@@ -20,7 +20,7 @@ from bot.kernel.store import Store
 from bot.practice.quiz import QuizMaster
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "samples" / "roster_sample.csv"
+SAMPLE = ROOT / "tests" / "data" / "roster_people.csv"
 COORDINATORS = {"cli:city": Scope(None), "cli:jiaji": Scope("嘉积镇"), "cli:boao": Scope("博鳌镇")}
 SECRET = "test-secret-" + "x" * 40
 
@@ -31,8 +31,14 @@ def make_app(kb, store: Store, limiter: AttemptLimiter | None = None):
     dialog = Dialog(kb, store, QuizMaster(kb, store, random.Random(7)))
     clock = lambda: datetime(2021, 10, 15, 4, tzinfo=timezone.utc)   # noqa: E731 - before the visit date
     commands = coordinators.install(dialog, COORDINATORS, load_rule(), clock=clock)
+    invites.install(dialog)
     app = create_app(dialog, commands, WebConfig(SECRET, limiter=limiter or AttemptLimiter(limit=1000)))
     return app, dialog, commands
+
+
+def link_code(reply_text: str) -> str:
+    """The one-time code in a ``/link`` reply."""
+    return re.search(r"/start (L[\w-]+)", reply_text).group(1)
 
 
 def code_of(store: Store, name: str) -> str:

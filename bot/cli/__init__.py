@@ -240,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_parsers(sub)
     from bot.cli.villages import add_parsers as add_village_parsers
     add_village_parsers(sub)
-    from bot.cli.web import add_parsers as add_web_parsers   # [web] python -m bot web, coordinators web-code
+    from bot.cli.web import (
+        add_parsers as add_web_parsers,  # [web] python -m bot web, coordinators web-code
+    )
     add_web_parsers(sub)
     from bot.cli.grading import add_parsers as add_grading_parsers
     add_grading_parsers(sub)

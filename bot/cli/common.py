@@ -69,7 +69,7 @@ def make_dialog(args: argparse.Namespace, services: dict | None = None) -> "Dial
             :class:`bot.coordination.coordinators.CoordinatorCommands`) and ``"reminders"`` (the
             :class:`bot.coordination.reminders.Reminders` planner).
     """
-    from bot.coordination import coordinators, own_verdict, reminders
+    from bot.coordination import coordinators, invites, own_verdict, reminders
     from bot.coordination.readiness import SharedRule, load_rule, rule_path
     from bot.dialog import Dialog
 
@@ -81,6 +81,7 @@ def make_dialog(args: argparse.Namespace, services: dict | None = None) -> "Dial
         coordinator_commands = coordinators.install(dialog, rule=rule)
         planner = reminders.install(dialog, rule)
         own_verdict.install(dialog, rule)   # /me shows the person their own readiness checks
+        invites.install(dialog)   # /link: the same person in another channel
     except (DataFileError, ValueError, FileNotFoundError) as exc:
         print(f"Coordinator settings are broken (config/readiness.yaml, config/coordinators.yaml, "
               f"config/reminders.yaml, SHUXI_COORDINATORS or SHUXI_REMINDERS); fix them and start again:\n{exc}",

@@ -50,7 +50,8 @@ def cmd_roster_template(args: argparse.Namespace) -> int:
 
 def cmd_roster_invites(args: argparse.Namespace) -> int:
     """Print one Telegram deep link per roster person (not yet bound ones unless --all), tab-separated."""
-    from bot.coordination.roster import entries, invite_link
+    from bot.coordination.invites import invite_link
+    from bot.coordination.roster import entries
 
     if not args.bot_username and not args.web_base:
         print("give --bot-username NAME (Telegram links) and/or --web-base URL (web links)", file=sys.stderr)
@@ -149,10 +150,12 @@ def cmd_visit_date(args: argparse.Namespace) -> int:
 
 def _iso_date(text: str) -> str:
     """argparse type: a YYYY-MM-DD date, kept as text; a clear usage error otherwise."""
+    from bot.kernel.clock import parse_date
+
     try:
-        date.fromisoformat(text)
+        parse_date(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date like 2021-10-22: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a date like 2021-10-22 (2000–2099): {text[:30]!r}") from None
     return text
 
 
@@ -175,6 +178,11 @@ def add_parsers(sub: "argparse._SubParsersAction") -> None:
     r.add_argument("--town", help="only this town")
     r.add_argument("--all", action="store_true", help="also people already bound")
     r.set_defaults(func=cmd_roster_invites)
+    from .web import (
+        add_roster_parsers,  # [web] roster web-reissue: a person's web sign-in again
+    )
+
+    add_roster_parsers(rsub)
 
     s = sub.add_parser("report", help="readiness report for the city or one town")
     s.add_argument("--scope", default="city", help="city (default) or town:NAME")

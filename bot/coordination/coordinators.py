@@ -11,8 +11,6 @@ Commands (everyone else gets 无权限): ``/report``, ``/unprepared``, ``/person
 
 from __future__ import annotations
 
-from bot.kernel.text import echo
-
 import os
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +29,7 @@ from bot.coordination.report_views import (
 from bot.coordination.reports import Scope, build_report, find_people
 from bot.kernel.messages import Attachment, Reply
 from bot.kernel.store import Person
+from bot.kernel.text import echo
 from bot.kernel.yamlfile import load_model
 from bot.qa.knowledge import PROJECT_ROOT
 

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 from bot.kernel.roles import Role
 from bot.kernel.sheets import SpreadsheetError, Unreadable, column_letter, open_book
-from bot.kernel.store import Person, Store, utcnow
+from bot.kernel.store import Store, utcnow
 
 MAX_FIELD_CHARS = 30
 HEADER_WITHIN = 10   # the header may follow up to this many title rows
@@ -60,14 +60,6 @@ ROLE_ALIASES: dict[str, Role] = {
 
 class RosterFileError(Exception):
     """The file as a whole cannot be read as a roster (unknown type, unreadable, no header, missing columns)."""
-
-
-class InviteError(Exception):
-    """An invite code could not be redeemed. ``reason`` is ``unknown``, ``used`` or ``already_bound``."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -300,7 +292,7 @@ class RosterEntry:
     person_id: int | None
 
 
-def _entry(row: dict[str, Any]) -> RosterEntry:
+def entry_from_row(row: dict[str, Any]) -> RosterEntry:
     return RosterEntry(row["id"], row["name"], row["role"], row["town"], row["village"], row["phone"],
                        row["invite_code"], row["invite_used_at"], row["person_id"])
 
@@ -316,62 +308,7 @@ def entries(store: Store, town: str | None = None, unused_only: bool = False) ->
     if unused_only:
         sql += " and invite_used_at is null"
     sql += " order by town, village, name"
-    return [_entry(r) for r in store.db.query(sql, params)]
-
-
-def invite_link(bot_username: str, code: str) -> str:
-    """Return the Telegram deep link that sends ``/start <code>`` to the bot ``bot_username`` (with or without @)."""
-    return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
-
-
-def entry_of_person(store: Store, person_id: int) -> RosterEntry | None:
-    """Return the roster row bound to ``person_id``, or None (an unverified or unregistered person)."""
-    row = next(store.db.query("select * from roster where person_id = ?", [person_id]), None)
-    return _entry(row) if row else None
-
-
-def redeem_invite(store: Store, person: Person, code: str) -> RosterEntry:
-    """Bind ``person``'s account to the roster row of ``code`` and register them with the roster's details.
-
-    The check and the binding happen in one statement, so two accounts racing for one code cannot both win.
-    The account already bound by this very code gets its row back unchanged.
-
-    Returns:
-        the bound roster row.
-    Raises:
-        InviteError: ``unknown`` (no such code), ``used`` (already redeemed, by anyone), ``already_bound``
-            (this account is already bound to another roster row).
-    """
-    code = code.strip()
-    bound = entry_of_person(store, person.id)
-    if bound is not None and bound.invite_code != code:
-        raise InviteError("already_bound", f"您的账号已经绑定名册中的“{bound.name}”（{bound.town} {bound.village}），"
-                                           "不能再绑定其他人。如有错误请联系镇里的协调员。")
-    if bound is not None:   # the same account following its own link again: nothing to do
-        return bound
-    with store.db.conn:
-        cur = store.db.execute("update roster set person_id = ?, invite_used_at = ? "
-                               "where invite_code = ? and invite_used_at is null", [person.id, utcnow(), code])
-        if cur.rowcount == 0:
-            exists = next(store.db.query("select 1 from roster where invite_code = ?", [code]), None)
-            if exists:
-                raise InviteError("used", "这个邀请码已经用过了（每个邀请码只能用一次）。"
-                                          "如果不是您本人使用的，请联系镇里的协调员。")
-            raise InviteError("unknown", "邀请码不对。请检查链接是否完整，或联系镇里的协调员重新发送。")
-    entry = next(e for e in entries(store) if e.invite_code == code)
-    store.register(person.id, entry.name, entry.role, entry.town, entry.village)
-    store.set_state(person.id, {})
-    return entry
-
-
-def redeem_reply_text(store: Store, person: Person, code: str) -> str:
-    """Redeem ``code`` for ``person`` (see :func:`redeem_invite`) and return the Chinese text to show them."""
-    try:
-        entry = redeem_invite(store, person, code)
-    except InviteError as exc:
-        return f"{exc}\n也可以发送 /start 自行登记（显示为“未核实”）。"
-    return (f"绑定成功：{entry.name}，{Role(entry.role).label}，{entry.town} {entry.village}。\n"
-            "发送 /quiz 开始练习，/me 查看进度，也可以直接提问。")
+    return [entry_from_row(r) for r in store.db.query(sql, params)]
 
 
 TEMPLATE_ROWS = [["姓名", "角色", "镇", "村", "手机号"]]

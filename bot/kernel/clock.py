@@ -16,16 +16,26 @@ LOCAL_TZ = timezone(timedelta(hours=8))
 
 _today: date | None = None
 _offset = timedelta(0)
+#: The dates a run may pretend to be on: a typo like 0001-01-01 or 9999-12-31 would overflow every window.
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def parse_date(text: str) -> date:
+    """``YYYY-MM-DD`` between :data:`EARLIEST` and :data:`LATEST`; ValueError otherwise."""
+    day = date.fromisoformat(text.strip())
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"{day} is outside {EARLIEST}..{LATEST}")
+    return day
 
 
 def set_today(day: date | str | None) -> None:
     """Run as if today (local) were ``day`` (a date or ``YYYY-MM-DD``); None goes back to the real date.
 
     Raises:
-        ValueError: ``day`` is text that is not a date ``YYYY-MM-DD``.
+        ValueError: ``day`` is not a date ``YYYY-MM-DD`` between 2000-01-01 and 2099-12-31.
     """
     global _today, _offset
-    _today = date.fromisoformat(day) if isinstance(day, str) else day
+    _today = parse_date(day) if isinstance(day, str) else (parse_date(day.isoformat()) if day is not None else None)
     _offset = timedelta(0)
 
 
@@ -39,7 +49,7 @@ def _overridden() -> date | None:
     if _today is not None:
         return _today
     env = os.environ.get("SHUXI_TODAY", "").strip()
-    return date.fromisoformat(env) if env else None
+    return parse_date(env) if env else None
 
 
 def now() -> datetime:

@@ -12,6 +12,8 @@ written or spoken          read as
 三千五块, 三千五百块钱     3500元
 百分之零点五, 0.5 %        0.5%
 两成, 九成以上             20%, 90%以上
+七成五                     75%
+千分之五, 零点五个百分点   0.5%
 10月28号                   10月28日
 2019年10月到2020年9月      2019年10月至2020年9月
 =========================  ===========================
@@ -40,8 +42,12 @@ _CN_UNIT_CHARS = "十百千万亿"
 MEASURE_WORDS = "个种项名户人月日号次场分元块年倍岁成"
 
 _RE_CN_SPAN = re.compile(rf"[{CN_NUMERALS}]+")
+_RE_MIXED = re.compile(r"(?<![\d.])\d+[十百千万亿](?:\d+[十百千万亿]?)*")   # 1万5, 5万6千, 3千5, 4千: digits and unit words
 _RE_PERCENT_WORDS = re.compile(rf"百分之([{CN_NUMERALS}]+|\d+(?:\.\d+)?)")
 _RE_TENTHS = re.compile(r"(?<![\d.])(\d{1,2})成")                 # 两成 → 2成 → 20%
+_RE_TENTHS_AND = re.compile(r"(?<![\d.])(\d)成([1-9一二三四五六七八九])(?![\d十百千万个])")   # 七成五 → 75%
+_RE_PERMILLE_WORDS = re.compile(rf"千分之([{CN_NUMERALS}]+|\d+(?:\.\d+)?)")      # 千分之五 → 0.5%
+_RE_POINTS = re.compile(r"(\d+(?:\.\d+)?)个?百分点")                      # 0.5个百分点 → 0.5%
 _RE_WAN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)万(?![元户人])")     # 1.5万 → 15000 (1.5万元 keeps its unit)
 _RE_HAO = re.compile(r"(\d+)号")
 _RE_KUAI = re.compile(r"(\d+(?:\.\d+)?)块(?:钱)?")
@@ -98,6 +104,13 @@ def text_of(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def _mixed_to_words(match: re.Match[str]) -> str:
+    """Write digits mixed with unit words all in words (1万5 → 一万五, 4千 → 四千), so they are read as one number."""
+    import cn2an   # see number()
+
+    return re.sub(r"\d+", lambda d: cn2an.an2cn(d.group()), match.group())
+
+
 def _span_to_digits(match: re.Match[str]) -> str:
     """Replace one run of number words by digits where it is a number in context, else leave it."""
     span, text, end = match.group(), match.string, match.end()
@@ -134,8 +147,13 @@ def to_digits(text: str, keep_wan: bool = False) -> str:
     text = _RE_THOUSANDS.sub("", text)
     text = _RE_PERCENT_WORDS.sub(lambda m: text_of(number(m.group(1)) or Decimal(0)) + "%"
                                  if number(m.group(1)) is not None else m.group(), text)
+    text = _RE_PERMILLE_WORDS.sub(lambda m: text_of(number(m.group(1)) / 10) + "%"
+                                  if number(m.group(1)) is not None else m.group(), text)
     text = text.replace("一半", "50%").replace("百分之百", "100%")
+    text = _RE_MIXED.sub(_mixed_to_words, text)
     text = _RE_CN_SPAN.sub(_span_to_digits, text)
+    text = _RE_TENTHS_AND.sub(lambda m: f"{int(m.group(1))}{number(m.group(2))}%", text)
+    text = _RE_POINTS.sub(r"\1%", text)
     text = _RE_TENTHS.sub(lambda m: f"{int(m.group(1)) * 10}%" if int(m.group(1)) <= 10 else m.group(), text)
     if not keep_wan:
         text = _RE_WAN.sub(lambda m: text_of(Decimal(m.group(1)) * 10000), text)

@@ -186,7 +186,9 @@ class QuizQuestion(Strict):
     are ``正确`` / ``错误`` and may be left out); for ``multiple`` it is the list of right options (two or more);
     for ``fillin`` it is the expected text (e.g. ``0.5%``, ``10月28日``) and ``accept`` may add other accepted
     forms. ``indicator`` names the indicator entry it drills and ``entry`` the knowledge entry that holds the
-    fact; ``explanation`` is shown after the answer. ``generated`` marks questions made from knowledge facts.
+    fact; ``explanation`` is shown after the answer. ``generated`` marks questions made from knowledge facts;
+    ``fact`` names the fact a generated question asks (``责任落实方面指标数=6项指标``), so a practice round asks
+    each fact once.
     """
 
     id: EntryId
@@ -200,6 +202,7 @@ class QuizQuestion(Strict):
     entry: EntryId
     roles: list[Role] = Field(default_factory=list)
     generated: bool = False
+    fact: str | None = None
 
     @model_validator(mode="after")
     def _answer_in_options(self) -> "QuizQuestion":

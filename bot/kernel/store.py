@@ -284,6 +284,12 @@ def _m007_village_facts(db: sqlite_utils.Database) -> None:
     db.execute("create index idx_village_facts_id on village_facts(village_id)")
 
 
+def _m008_link_codes(db: sqlite_utils.Database) -> None:
+    """One-time codes a person makes in one channel (``/link``) to join another channel's account to themselves."""
+    db.execute("create table link_codes (code text primary key, person_id integer not null, "
+               "created_at text not null, used_at text)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_roster", _m002_roster),
@@ -292,6 +298,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("005_reminder_log", _m005_reminder_log),
     ("006_person_progress", _m006_person_progress),
     ("007_village_facts", _m007_village_facts),
+    ("008_link_codes", _m008_link_codes),
 ]
 
 

@@ -102,8 +102,13 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Loc, _Node], list[DataErro
             positions[loc] = _Node(line)
             return [build(child, loc + (i,)) for i, child in enumerate(node.value)]
         positions[loc] = _Node(line, node.value, plain=not node.style)  # None or "" (libyaml): plain
-        value = _constructor.construct_object(node)
-        _constructor.constructed_objects.clear()
+        try:
+            value = _constructor.construct_object(node)
+        except (ValueError, OverflowError) as exc:   # 2026-13-45 looks like a date to YAML, and is none
+            errors.append(DataError(file, line, _dotted(loc), f"not a valid value: {node.value!r} ({exc})"))
+            value = None
+        finally:
+            _constructor.constructed_objects.clear()
         return value
 
     data = build(root, ()) if root is not None else None

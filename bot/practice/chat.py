@@ -106,8 +106,7 @@ class PracticeChat:
             return [Reply("今天没有到期要复习的题了，明天再来！也可以发送 /quiz 做一组新题，或 /interview 模拟访谈。")]
         previous = self.store.open_session(person.id)
         session = self.store.start_session(person.id, ids, mode="practice")
-        cards = self.practice.cards(person.id)
-        due = sum(1 for q in ids if q in cards)
+        due = self.practice.revisits(person.id, ids)
         whose = f"{role.label}必须掌握的内容" if role else "全部内容（发送 /start 登记角色后按角色出题）"
         restarted = self.router.interrupt(person) + ("上一组已结束并记录。" if previous else "")
         intro = Reply(f"{restarted}练习：{whose}。本组 {len(ids)} 题（其中 {due} 道是到期复习或以前答错的）。"

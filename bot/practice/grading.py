@@ -4,11 +4,17 @@ Figures are read by :mod:`bot.kernel.figures` and compared as values (百分之�
 10月28号 = 10月28日; 十五个 = 15人) before anything is matched by sound.
 
 A key point is credited the way a careful assessor credits it (:func:`point_covered`): within one clause of the
-answer (split at ，。；！？ and line ends), most of the point's content words are said — in any order, in the
-point's words, in an ordinary synonym (``knowledge/interview_synonyms.yaml``) or by sound (a homophone slip on a
-phone keyboard) — every figure of the point is said in that clause with its value, and the clause does not negate
-it (没有, 不, 未, 无需 … in the clause, unless the point itself is worded with one). Words that change nothing
-(要, 已经, 均, 都, 的 …) are left out of the point's words.
+answer (split at ，。；！？ and line ends), enough of the point's content words (cut by jieba, each weighted by its
+idf in general text, so 落实 or 工作 tell less than 挂牌) are said — in any order, in the point's words, in an
+ordinary synonym (``knowledge/interview_synonyms.yaml``) or by sound (a homophone slip on a phone keyboard); every
+figure of the point is said with its value and is the figure of its kind nearest the point's words (a clause without
+figures runs on to the next clause of its sentence that has one); comparisons agree (不低于, 不能比…低, 以上 are one
+≥); and the clause negates exactly when the point does (没有, 不, 未 … outside the point's own words; 有没有, 是不是,
+一户不漏 do not negate). Words that change nothing (要, 已经, 均, 都, 的 …) are left out of the point's words. A
+shorter ``accept`` wording (访谈15人, 75%) counts only in the clause where the point's own words are said best.
+
+Why this module is long: fill-in judging and key-point grading share the figure handling and the canonical text
+form; split apart, each would re-implement half of the other.
 """
 
 from __future__ import annotations
@@ -86,14 +92,44 @@ def _numbers_only_prefix(typed: str, want: str) -> bool:
 # ── key points ──────────────────────────────────────────────────────────────────────────────────────────────
 #: Words of a key point that change nothing about what must be said.
 IGNORED_WORDS = frozenset("要 已经 已 均 都 的 地 得 和 及 与 或 等 了 共 并 且 在 是 也 为 全力 每个 各 其中 之 "
-                          "进行 开展 情况 做好 确保".split())
-#: Words that negate what follows in their clause.
-NEGATIONS = ("没有", "没", "不", "未", "无需", "无", "别", "非", "免")
-#: Words that hold a negation character without negating (不断 = continually; 无论 = whatever).
-NOT_NEGATIONS = ("不断", "不仅", "不少", "不管", "无论", "没多久", "不光", "差不多", "不折不扣", "了不起")
-#: Share of a point's content words that must be said in one clause (rounded up).
-CONTENT_SHARE = 2 / 3
+                          "进行 开展 情况 做好 确保 至".split())
+#: Words that negate what follows in their clause (a key point's polarity and an answer's).
+NEGATIONS = ("没有", "没", "不", "未", "无需", "无", "别", "杜绝", "禁止", "严禁", "避免")
+#: Words that hold a negation character without negating (不断 = continually; 无论 = whatever; 一户不漏 = all).
+NOT_NEGATIONS = ("不断", "不仅", "不但", "不少", "不管", "无论", "没多久", "不光", "差不多", "不折不扣", "了不起",
+                 "不漏", "不落", "不愁", "非常", "不了", "不起", "不动", "不住")
+#: Share of a point's content (its words weighted by how telling they are, see :func:`_weight`) that one clause of
+#: the answer must say.
+CONTENT_SHARE = 0.55
 _RE_CLAUSE = re.compile(r"[，,。；;！!？?\n：:（）()]+")
+_RE_SENTENCE = re.compile(r"[。；;！!？?\n]+")
+#: Most clauses a clause without figures runs on to find its figure.
+RUN_ON = 4
+_NEG = r"(?:不能|不得|不要|不会|不可|不应|不)"
+_THAN = r"(?<![无对])比(?!例|较|如)([^，,。；;！!？?\s]{1,12}?)"
+#: Comparisons written in one form each, for points and answers alike: ≥ (不低于, 不少于, 不能比…低, 以上, 至少),
+#: ≤ (低于, 少于, 以下, 以内, 不超过, 不能比…高), ≻ (高于, 超过, 多于, 比…高). So 比例不能比去年低 says 不低于上年度.
+_DIRECTIONS = (
+    (re.compile(_NEG + _THAN + r"(?:低|少)"), r"≥\1"),
+    (re.compile(_NEG + _THAN + r"(?:高|多)"), r"≤\1"),
+    (re.compile(_NEG + r"(?:低于|少于)"), "≥"),
+    (re.compile(_NEG + r"(?:超过|高于|多于)"), "≤"),
+    (re.compile(_THAN + r"(?:低|少)"), r"≤\1"),
+    (re.compile(_THAN + r"(?:高|多)"), r"≻\1"),
+    (re.compile(r"以上|至少|最少|起码"), "≥"),
+    (re.compile(r"低于|少于|以下|以内"), "≤"),
+    (re.compile(r"高于|超过|多于"), "≻"),
+)
+_RE_NOISE_POINT = re.compile(r"[^\u4e00-\u9fff0-9a-z.%≥≤≻]+")
+
+
+def _canonical(text: str) -> str:
+    """Text in the one form points and answers are compared in: figures in digits (:func:`figures.to_digits`),
+    lower case, comparisons as ≥ ≤ ≻, punctuation kept (it cuts clauses)."""
+    text = figures.to_digits(unicodedata.normalize("NFKC", text), keep_wan=True).lower()
+    for rx, repl in _DIRECTIONS:
+        text = rx.sub(repl, text)
+    return text
 
 
 @lru_cache(maxsize=1)
@@ -122,7 +158,7 @@ def synonym_groups() -> dict[str, frozenset[str]]:
 
 @lru_cache(maxsize=1)
 def _segmenter():
-    import jieba   # here: loading its dictionary takes about a second, and only interview grading needs it
+    import jieba  # here: loading its dictionary takes about a second, and only interview grading needs it
 
     jieba.setLogLevel(logging.WARNING)
     groups, contrasts = _lexicon()
@@ -132,29 +168,76 @@ def _segmenter():
     return jieba
 
 
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    """jieba's inverse document frequencies of general Chinese text (word → idf) and their median."""
+    import jieba.analyse
+
+    _segmenter()
+    table = jieba.analyse.default_tfidf
+    return table.idf_freq, table.median_idf
+
+
+def _weight(word: str) -> float:
+    """How telling a word of a point is: its idf in general text (落实 or 工作 tell little, 农业农村局 or 挂牌 a
+    lot); a word jieba does not know (a term of the plan) counts as a rare word; a comparison (≥ ≤ ≻) as a telling
+    word."""
+    if word in "≥≤≻":
+        return 8.0
+    idf, median = _idf()
+    return max(idf.get(word, UNKNOWN_WORD_WEIGHT), 2.0)
+
+
+#: The weight of a word jieba's frequencies do not hold (a term of the plan: 乡村振兴, 帮扶联系人), about that of a
+#: rare word.
+UNKNOWN_WORD_WEIGHT = 10.0
+
+
 @dataclass(frozen=True)
 class _Form:
-    """One wording of a key point: its content words, its figures and whether it is itself worded negatively."""
+    """One wording of a key point: its content words with their weights, its figures, whether it is itself worded
+    negatively (an odd number of negations) and the words of contrast sets it holds."""
 
     words: tuple[str, ...]
+    weights: tuple[float, ...]
     figures: tuple[figures.Figure, ...]
     negative: bool
     contrasts: tuple[str, ...]
 
 
+def _negations(text: str, skip: list[tuple[int, int]] = ()) -> list[int]:
+    """Where ``text`` negates: the start of each negation word that is not part of a word that does not negate
+    (:data:`NOT_NEGATIONS`), not an A-not-A question (有没有, 是不是, 消没消除) and not inside a span of ``skip``."""
+    out = []
+    for i in range(len(text)):
+        if not _negation_at(text, i) or any(s <= i < e for s, e in skip):
+            continue
+        if 0 < i < len(text) - 1 and text[i] in "不没" and (text[i - 1] == text[i + 1] or text[i - 1:i + 2] == "有没有"):
+            continue
+        if out and text.startswith(text[out[-1]:i + 1], out[-1]) and i - out[-1] < 2 and \
+                any(text.startswith(n, out[-1]) and len(n) > i - out[-1] for n in NEGATIONS):
+            continue   # 没有, 无需: one negation
+        out.append(i)
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _form(text: str) -> _Form:
-    plain = figures.to_digits(normalise(text), keep_wan=True)
+    plain = _canonical(text)
     found = tuple(figures.figures(plain, dates=True))
     no_figures = figures.FIGURE_PATTERN.sub(" ", plain)
-    words = []
-    for w in _segmenter().lcut(_RE_NOISE.sub(" ", no_figures)):
+    negs = _negations(no_figures)
+    chars = list(no_figures)
+    for i in negs:
+        length = max(len(n) for n in NEGATIONS if no_figures.startswith(n, i))
+        chars[i:i + length] = " " * length
+    words: list[str] = []
+    for w in _segmenter().lcut(_RE_NOISE_POINT.sub(" ", "".join(chars))):
         w = w.strip()
         if w and w not in IGNORED_WORDS and not w.isdigit() and w not in figures.UNIT_WORDS and w not in words:
             words.append(w)
-    negative = any(_negation_at(plain, i) for i in range(len(plain)))
     contrasts = tuple(w for w in _lexicon()[1] if w in plain)
-    return _Form(tuple(words), found, negative, contrasts)
+    return _Form(tuple(words), tuple(_weight(w) for w in words), found, bool(negs), contrasts)
 
 
 def _negation_at(text: str, i: int) -> bool:
@@ -169,18 +252,24 @@ def _sounds(text: str) -> str:
     return " ".join(syllable(c) for c in text if "\u4e00" <= c <= "\u9fff")
 
 
-def _word_at(word: str, clause: str, clause_sounds: str) -> int | None:
-    """Where ``word`` is said in ``clause`` (its position, or 0 when said only by sound), or None: as written, as a
+def _word_at(word: str, clause: str, clause_sounds: str) -> tuple[int, int] | None:
+    """Where ``word`` is said in ``clause`` (its span; ``(0, 0)`` when said only by sound), or None: as written, as a
     synonym, by sound, or (a two-character word) with its two characters in the other order or apart (挂牌 in
     牌子挂好了)."""
-    for w in synonym_groups().get(word, frozenset((word,))) | {word}:
+    for w in sorted(synonym_groups().get(word, frozenset((word,))) | {word}, key=len, reverse=True):
         at = clause.find(w)
         if at >= 0:
-            return at
-    if len(word) >= 2 and f" {_sounds(word)} " in f" {clause_sounds} ":
-        return 0
-    if len(word) == 2 and word[0] in clause and word[1] in clause:
-        return min(clause.find(word[0]), clause.find(word[1]))
+            return at, at + len(w)
+    if len(word) >= 2 and word[0] not in "≥≤≻" and f" {_sounds(word)} " in f" {clause_sounds} ":
+        return 0, 0
+    if len(word) == 2:
+        # 挂了牌 (one character between), 牌子挂好了 (the other order, apart: 户贷 is another word than 贷户)
+        for a in (i for i, c in enumerate(clause) if c == word[0]):
+            if clause[a + 2:a + 3] == word[1]:
+                return a, a + 3
+            b = clause.rfind(word[1], max(0, a - 3), a - 1)
+            if b >= 0:
+                return b, a + 1
     return None
 
 
@@ -192,58 +281,139 @@ def _comparable(want: figures.Figure, got: figures.Figure) -> bool:
         {want.unit, got.unit} <= figures.COUNT_UNITS
 
 
+def _distance(at: int, spans: list[tuple[int, int]]) -> float:
+    """How far a figure at ``at`` is from the nearest span; a figure before its words counts half a step further
+    (产业收入达到1000元的奖励4000元: the 4000元 is 奖励's)."""
+    return min((s - at + 0.5) if at < s else max(0, at - e) for s, e in spans)
+
+
 def _figures_right(wanted: tuple[figures.Figure, ...], said: list[tuple[int, figures.Figure]],
-                   anchors: list[int]) -> bool:
+                   anchors: list[tuple[int, int]]) -> bool:
     """True when each wanted figure is said, and is the figure of its kind said nearest the point's words (so in
     产业收入达到1000元，奖励4000元 the 4000元 does not make 产业收入达到4000元)."""
+    anchors = [a for a in anchors if a != (0, 0)]
     for want in wanted:
         if not any(figures.same_figure(want, got) for _, got in said):
             return False
         kin = [(at, got) for at, got in said if _comparable(want, got)]
         if anchors and len({got for _, got in kin}) > 1:
-            nearest = min(kin, key=lambda item: min(abs(item[0] - a) for a in anchors))[1]
+            nearest = min(kin, key=lambda item: _distance(item[0], anchors))[1]
             if not figures.same_figure(want, nearest) and not any(
                     figures.same_figure(w, nearest) for w in wanted):
                 return False
     return True
 
 
-def _form_covered(form: _Form, clauses: list[str], point: _Form) -> bool:
+def _found(form: _Form, clause: str) -> tuple[float, list[tuple[int, int]]]:
+    """The share of ``form``'s weighted words said in ``clause`` and where they are."""
+    if not form.words:
+        return 0.0, []
+    sounds = _sounds(clause)
+    spans, got = [], 0.0
+    for word, weight in zip(form.words, form.weights):
+        span = _word_at(word, clause, sounds)
+        if span is not None:
+            spans.append(span)
+            got += weight
+    if len(spans) < _words_needed(len(form.words)):
+        got = min(got, (CONTENT_SHARE - 0.01) * sum(form.weights))
+    return got / sum(form.weights), spans
+
+
+def _words_needed(n: int) -> int:
+    """Fewest words of a point of ``n`` words that must be said, whatever their weights: both of two (落实 alone is
+    not 政策落实), half of more."""
+    return n if n <= 2 else math.ceil(n / 2)
+
+
+def _polarity_right(clause: str, spans: list[tuple[int, int]], negative: bool) -> bool:
+    """True when ``clause`` negates (an odd number of negations outside the point's words) exactly when the point
+    is worded negatively: 没有户贷企用 makes 无户贷企用, 户贷企用也可以 does not; 中队还没挂牌 does not make
+    中队已经挂牌."""
+    return bool(_negations(clause, spans)) == negative
+
+
+def _contrast_swapped(contrasts: set[str], clause: str) -> bool:
+    return any(w not in clause and any(other in clause for other in _lexicon()[1][w]) for w in contrasts)
+
+
+#: A clause saying at least this share of a point's words is about that point: a shorter wording (访谈15人, 75%) is
+#: credited only in the clause where the point's own words are said best.
+ABOUT_SHARE = 0.4
+
+
+def _comparisons(text: str) -> set[str]:
+    return {c for c in text if c in "≥≤≻"}
+
+
+def _form_covered(form: _Form, clauses: list[tuple[str, str]], point: _Form, negative: bool) -> bool:
     wanted = form.figures or point.figures
     contrasts = set(form.contrasts) | set(point.contrasts)
-    if not form.words:
-        # A point that is only figures (150户, 11月1日至3日): each figure said somewhere in the answer.
-        said = [f for c in clauses for f in figures.figures(c, dates=True)]
-        return bool(wanted) and all(any(figures.same_figure(f, g) for g in said) for f in wanted)
-    needed = math.ceil(len(form.words) * CONTENT_SHARE - 1e-9)
-    for clause in clauses:
-        sounds = _sounds(clause)
-        where = [at for at in (_word_at(w, clause, sounds) for w in form.words) if at is not None]
-        if len(where) < needed:
+    directions = _comparisons("".join(form.words)) or _comparisons("".join(point.words))
+    about = [_found(point, head) for head, _ in clauses]
+    best = max((share for share, _ in about), default=0.0)
+    for (clause, text), (point_share, point_spans) in zip(clauses, about):
+        if best >= ABOUT_SHARE and point_share < best - 1e-9:
             continue
-        if any(w not in clause and any(other in clause for other in _lexicon()[1][w]) for w in contrasts):
+        if not directions <= _comparisons(clause) or _contrast_swapped(contrasts, clause):
             continue
-        if not _figures_right(wanted, figures.figures_at(clause), where):
+        if form.words:
+            share, spans = _found(form, clause)
+            if share < CONTENT_SHARE - 1e-9:
+                continue
+        else:
+            spans = point_spans
+        said = figures.figures_at(text)
+        if not wanted and not form.words:
             continue
-        if not form.negative and any(_negation_at(clause, i) for i in range(len(clause))):
+        if not _figures_right(wanted, said, spans):
             continue
-        return True
+        if _polarity_right(clause, spans, negative):
+            return True
+    if not form.words and not point.words and wanted:
+        # A point that is only figures (150户, 11月1日至3日): each figure said somewhere in the answer, not negated.
+        said = [(c, f) for c, _ in clauses for f in figures.figures(c, dates=True)]
+        return all(any(figures.same_figure(w, f) and _polarity_right(c, [], negative) for c, f in said)
+                   for w in wanted)
     return False
 
 
-def _clauses(answer: str) -> list[str]:
-    text = figures.to_digits(unicodedata.normalize("NFKC", answer), keep_wan=True).lower()
-    return [c for c in (_RE_NOISE.sub("", part) for part in _RE_CLAUSE.split(text)) if c]
+def _clauses(answer: str) -> list[tuple[str, str]]:
+    """The answer's clauses (cut at ，。；！？：, brackets and line ends), each in :func:`_canonical` form. A clause
+    that holds no figure runs on to the next clause of its sentence that holds one (访谈市县…干部，包括…，共访谈15人):
+    each clause comes as (the clause, the clause with its run-on), the point's words, comparisons and negations are
+    looked for in the clause, its figures in the run-on. A sentence ends at 。；！？ and line ends."""
+    out = []
+    for sentence in _RE_SENTENCE.split(_canonical(answer)):
+        parts = [c for c in (_RE_NOISE_POINT.sub("", part) for part in _RE_CLAUSE.split(sentence)) if c]
+        for i, part in enumerate(parts):
+            text = part
+            if not figures.FIGURE_PATTERN.search(part):
+                for j in range(i + 1, min(len(parts), i + 1 + RUN_ON)):
+                    if figures.FIGURE_PATTERN.search(parts[j]):
+                        text = "".join(parts[i:j + 1])
+                        break
+            out.append((part, text))
+    return out
 
 
 def point_covered(point: KeyPoint, answer: str) -> bool:
     """Return True when ``answer`` (free text) makes ``point`` in the point's or one of its ``accept`` wordings,
-    as described in the module docstring: content words in any order or ordinary synonyms or by sound, every figure
-    right by value in the same clause (an ``accept`` wording without figures still needs the point's), not negated,
-    and no word of a contrast set of the point swapped for another (秋季 for 春季)."""
+    as described in the module docstring: in one clause enough of the point's content words (weighted by how telling
+    each is) in any order, as ordinary synonyms or by sound; every figure right by value and the figure of its kind
+    nearest the point's words (an ``accept`` wording without figures still needs the point's); the clause negating
+    exactly when the point does; and no word of a contrast set of the point swapped for another (秋季 for 春季).
+    An ``accept`` wording of a negative point that shares its words without its negation (户贷企用 for 无户贷企用,
+    代替上岗 for 避免出现…替代上岗) still needs the answer to negate it."""
     clauses = _clauses(answer)
     whole = _form(point.point)
-    return any(_form_covered(_form(text), clauses, whole) for text in (point.point, *point.accept))
+    for text in (point.point, *point.accept):
+        form = _form(text)
+        negative = whole.negative if whole.negative and not form.negative and set(form.words) & set(whole.words) \
+            else form.negative
+        if _form_covered(form, clauses, whole, negative):
+            return True
+    return False
 
 
 @dataclass(frozen=True)

@@ -205,7 +205,9 @@ class QuizMaster:
         return None
 
 
-_TRUE_FALSE_WORDS = {"对": "正确", "错": "错误", "√": "正确", "×": "错误", "是": "正确", "否": "错误"}
+_TRUE_FALSE_WORDS = {"对": "正确", "错": "错误", "√": "正确", "×": "错误", "是": "正确", "否": "错误",
+                     "对的": "正确", "是的": "正确", "对了": "正确", "没错": "正确", "不对": "错误", "错的": "错误",
+                     "错了": "错误", "不是": "错误", "V": "正确", "X": "错误"}
 
 
 def _letters(typed: str, options: list[str], several: bool) -> list[int] | None:
@@ -213,8 +215,12 @@ def _letters(typed: str, options: list[str], several: bool) -> list[int] | None:
     option starts with (``98`` for ``98人``), the option's number (``2``, for one answer), or 对/错."""
     word = unicodedata.normalize("NFKC", typed).strip().upper().rstrip("。.")
     word = _TRUE_FALSE_WORDS.get(word, word)
-    if word in options:
-        return [options.index(word)]
+    shown = [unicodedata.normalize("NFKC", o).strip().upper().rstrip("。.") for o in options]   # ，→, as typed
+    if word in shown:
+        return [shown.index(word)]
+    spoken = [figures.same_numbers(o) for o in shown]   # 五十分 for the option 50分, 三户 for 3户
+    if figures.has_figure(word) and spoken.count(figures.same_numbers(word)) == 1:
+        return [spoken.index(figures.same_numbers(word))]
     # A figure typed on options that are figures means that figure, not an option number: "2" for "2户".
     figure = re.fullmatch(figures.NUMBER_PATTERN, word)
     if figure and not several:

@@ -87,11 +87,15 @@ class Practice:
         return {r["question_id"]: r for r in self.store.db["cards"].rows_where("person_id = ?", [person_id])}
 
     def pick(self, person: Person, count: int = PRACTICE_QUESTIONS, now: datetime | None = None) -> list[str]:
-        """Choose up to ``count`` question ids: due cards of the person's curriculum (earliest first), then new
-        ones, then ones answered wrong before; other questions only when the curriculum is used up."""
+        """Choose up to ``count`` question ids: due cards of the person's curriculum (earliest first), then up to a
+        third of the round of ones answered wrong before (so a round after mistakes revisits them), then new ones,
+        then the other misses; other questions only when the curriculum is used up. A fact is asked once per round
+        (its fill-in and its choice question, or the same fact stated in two entries: ``QuizQuestion.fact``)."""
         now_text = (now or _now()).isoformat()
         role = Role(person.role) if person.role else None
-        own = [q.id for q in self.extra(person)]
+        extra = self.extra(person)
+        own = [q.id for q in extra]
+        by_id = {**self.curriculum.bank, **{q.id: q for q in extra}}
         mine = self.curriculum.questions(role) + own
         cards = self.cards(person.id)
         due = sorted((q for q in mine if q in cards and cards[q]["due"] <= now_text), key=lambda q: cards[q]["due"])
@@ -102,12 +106,20 @@ class Practice:
             new = _alternate([q for q in new if q in own_ids], [q for q in new if q not in own_ids])
         weak = sorted((q for q in mine if q in cards and cards[q]["lapses"] and q not in due),
                       key=lambda q: -cards[q]["lapses"])
-        chosen = (due + new + weak)[:count]
+        revisit = weak[:count // 3]
+        chosen = _one_per_fact(due + revisit + new + weak[count // 3:], by_id, count)
         if len(chosen) < count:
             others = [q for q in self.curriculum.bank if q not in mine and (q not in cards or cards[q]["due"] <= now_text)]
             self.rng.shuffle(others)
-            chosen += others[:count - len(chosen)]
+            chosen = _one_per_fact(chosen + others, by_id, count)
         return chosen
+
+    def revisits(self, person_id: int, question_ids: list[str], now: datetime | None = None) -> int:
+        """How many of ``question_ids`` are due for review or were answered wrong before (what ``/practice``
+        says of a round)."""
+        now_text = (now or _now()).isoformat()
+        cards = self.cards(person_id)
+        return sum(1 for q in question_ids if q in cards and (cards[q]["due"] <= now_text or cards[q]["lapses"]))
 
     def review(self, person_id: int, question_id: str, correct: bool, seconds: float | None,
                now: datetime | None = None) -> Rating:
@@ -133,6 +145,22 @@ class Practice:
             [person_id, question_id, card.to_json(), card.due.isoformat(), (row["reps"] if row else 0) + 1,
              (row["lapses"] if row else 0) + (rating is Rating.Again), utcnow()])
         return rating
+
+
+def _one_per_fact(ids: list[str], by_id: dict[str, QuizQuestion], count: int) -> list[str]:
+    """The first ``count`` of ``ids`` (in order, each once), leaving out a question whose fact is already in."""
+    out: list[str] = []
+    facts: set[str] = set()
+    for qid in ids:
+        question = by_id.get(qid)
+        fact = (question.fact if question is not None else None) or qid
+        if qid in out or fact in facts:
+            continue
+        out.append(qid)
+        facts.add(fact)
+        if len(out) == count:
+            break
+    return out
 
 
 def _alternate(first: list[str], second: list[str]) -> list[str]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bot.kernel.text import echo
-
 from typing import TYPE_CHECKING, Callable
 
 from bot.kernel.messages import Reply
 from bot.kernel.store import Person
+from bot.kernel.text import echo
 
 from .cells import place_key
 from .fields import VillageFields

@@ -56,7 +56,9 @@ def field_questions(sheet: VillageSheet, f: VillageField) -> list[QuizQuestion]:
         return []
     out = []
     roles = list(f.roles)
-    common = {"explanation": _explanation(sheet, f), "entry": ENTRY, "roles": roles, "generated": True}
+    # One fact, several questions (fill-in, choice): a practice round asks it once.
+    common = {"explanation": _explanation(sheet, f), "entry": ENTRY, "roles": roles, "generated": True,
+              "fact": f"{sheet.id}:{f.key}"}
     if f.ask.fillin:
         out.append(QuizQuestion(id=_qid(sheet, f.key, "f"), type=QuestionType.fillin,
                                 question=_format(f.ask.fillin, sheet, f), answer=sheet.shown(f), **common))

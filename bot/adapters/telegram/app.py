@@ -22,8 +22,16 @@ from bot.dialog import Dialog
 
 from .concurrency import FloodWaitLimiter, PerPersonOrder
 from .coordination import start_coordination
-from .handlers import note_contact, on_button, on_edited, on_error, on_message, on_my_chat_member, on_other, \
-    on_poll_answer
+from .handlers import (
+    note_contact,
+    on_button,
+    on_edited,
+    on_error,
+    on_message,
+    on_my_chat_member,
+    on_other,
+    on_poll_answer,
+)
 
 #: chats where people talk to the bot; channels are not among them
 PEOPLE_CHATS = filters.ChatType.PRIVATE | filters.ChatType.GROUPS

@@ -17,11 +17,19 @@ from typing import Awaitable, Callable, Iterable
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ContextTypes
 
 from bot.coordination import reminders as reminders_core
-from bot.coordination.coordinators import COMMAND_DESCRIPTIONS as COORDINATOR_DESCRIPTIONS
+from bot.coordination.coordinators import (
+    COMMAND_DESCRIPTIONS as COORDINATOR_DESCRIPTIONS,
+)
 
 from .concurrency import SELF_PACED
 from .render import split_message

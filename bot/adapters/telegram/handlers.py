@@ -23,7 +23,14 @@ from bot.coordination import reminders as reminders_core
 from bot.kernel.messages import Incoming, Reply
 
 from .render import plan_parts
-from .sending import answer_query, dialog_of, edit_message, remove_keyboard, send_parts, send_replies
+from .sending import (
+    answer_query,
+    dialog_of,
+    edit_message,
+    remove_keyboard,
+    send_parts,
+    send_replies,
+)
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,12 @@ The web channel keeps its own tables (created here if missing, all named ``web_*
 * ``web_invites``: which roster rows' invite codes were used on the web (once each, like on Telegram).
 * ``web_coordinator_codes``: single-use sign-in codes for the coordinators of ``config/coordinators.yaml``.
 
-One person, one history: a roster row's invite code opens the web once. When the row is already bound (the
-person follows the Telegram link first), the browser is signed in as that bound person — the same store row,
-so the same answers, cards and interviews. When it is not, a web account ``web:<random>`` is created and bound to
-the row exactly as ``/start CODE`` binds a Telegram account (:func:`bot.coordination.roster.redeem_invite`).
+One person, one history: a roster row's invite code is used once, in one channel. Opened first here, a web account
+``web:<random>`` is created and bound to the row exactly as ``/start CODE`` binds a Telegram account
+(:func:`bot.coordination.invites.redeem_invite`); a code already used on Telegram is refused like an unknown one,
+so a link forwarded into a group signs nobody in. A person bound on Telegram opens the web with a one-time
+``/link`` code (:mod:`bot.coordination.invites`), which signs the browser in as that same person — the same store
+row, the same answers, cards and interviews.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from bot.coordination.roster import InviteError, RosterEntry, entries, redeem_invite
+from bot.coordination.invites import InviteError, claim_link_code, link_code_person, new_link_code, redeem_invite
+from bot.coordination.roster import RosterEntry, entries
 from bot.kernel.store import Person, Store, utcnow
 
 #: A coordinator's sign-in code stops working after this long unused.
@@ -85,50 +88,69 @@ def end_session(store: Store, sid: str | None) -> None:
             store.db.execute("update web_sessions set ended_at = ? where id = ? and ended_at is null", [utcnow(), sid])
 
 
-def invite_entry(store: Store, code: str) -> RosterEntry | None:
-    """Return the roster row whose invite code is ``code`` if it has not been used on the web yet, else None
-    (unknown and used codes alike)."""
-    row = store.db.execute("select r.id from roster r where r.invite_code = ? and not exists "
-                           "(select 1 from web_invites w where w.roster_id = r.id)", [code]).fetchone()
+@dataclass(frozen=True)
+class Invitee:
+    """Whom a sign-in link is for, as the confirmation page shows it."""
+
+    name: str
+    town: str
+    village: str
+
+
+def invite_entry(store: Store, code: str) -> Invitee | None:
+    """Whom ``code`` signs in: a roster row whose invite is unused in every channel, or the maker of a fresh
+    ``/link`` code; None for anything else (unknown and used codes alike)."""
+    person_id = link_code_person(store, code)
+    if person_id is not None:
+        person = store.person_by_id(person_id)
+        return Invitee(person.name or "（未登记姓名）", person.town or "", person.village or "")
+    row = store.db.execute("select r.id from roster r where r.invite_code = ? and r.invite_used_at is null and not "
+                           "exists (select 1 from web_invites w where w.roster_id = r.id)", [code]).fetchone()
     if row is None:
         return None
-    return next(e for e in entries(store) if e.id == row[0])
+    entry = next(e for e in entries(store) if e.id == row[0])
+    return Invitee(entry.name, entry.town, entry.village)
 
 
 def redeem_web_invite(store: Store, code: str) -> WebSession | None:
     """Use a roster invite code on the web: sign a new browser session in as the roster person.
 
     If the row is already bound (e.g. on Telegram) the session acts as that bound person; otherwise a web account
-    ``web:<random>`` is created and bound to the row as :func:`bot.coordination.roster.redeem_invite` binds one.
+    ``web:<random>`` is created and bound to the row as :func:`bot.coordination.invites.redeem_invite` binds one.
 
     Returns:
         the new session, or None when the code is unknown or was already used on the web (one refusal for both).
     """
-    entry = invite_entry(store, code)
+    linked = claim_link_code(store, code) if link_code_person(store, code) is not None else None
+    if linked is not None:
+        with store.db.conn:
+            return _new_session(store, store.person_by_id(linked))
+    entry = next((e for e in entries(store) if e.invite_code == code and e.invite_used_at is None), None)
     if entry is None:
         return None
     with store.db.conn:   # claim the web use of this row; a second browser racing for it loses here
         cur = store.db.execute("insert or ignore into web_invites (roster_id, person_id, used_at) values (?, ?, ?)",
-                               [entry.id, entry.person_id or 0, utcnow()])
+                               [entry.id, 0, utcnow()])
     if cur.rowcount == 0:
         return None
-    if entry.person_id is not None:
-        person = store.person_by_id(entry.person_id)
-    else:
-        person = store.person(f"web:{secrets.token_urlsafe(12)}")
-        try:
-            redeem_invite(store, person, code)
-        except InviteError:   # bound elsewhere in the meantime: act as that person
-            bound = next(e for e in entries(store) if e.id == entry.id)
-            if bound.person_id is None:
-                return None
-            store.db.execute("delete from people where id = ? and registered = 0", [person.id])
-            person = store.person_by_id(bound.person_id)
-        else:
-            person = store.person_by_id(person.id)
+    person = store.person(f"web:{secrets.token_urlsafe(12)}")
+    try:
+        redeem_invite(store, person, code)
+    except InviteError:   # used on Telegram in the meantime: refused like any used code
+        store.db.execute("delete from people where id = ? and registered = 0", [person.id])
+        return None
     with store.db.conn:
         store.db.execute("update web_invites set person_id = ? where roster_id = ?", [person.id, entry.id])
-        return _new_session(store, person)
+        return _new_session(store, store.person_by_id(person.id))
+
+
+def reissue_web_invite(store: Store, person_id: int) -> str:
+    """Let a person sign in on the web again (a new phone, a cleared cookie, a logout): end every web session of
+    theirs and return a fresh one-time ``/link`` code that signs a browser in as the same person."""
+    with store.db.conn:
+        store.db.execute("update web_sessions set ended_at = ? where person_id = ? and ended_at is null",
+                         [utcnow(), person_id])
+    return new_link_code(store, store.person_by_id(person_id))
 
 
 def new_coordinator_code(store: Store, key: str) -> str:
@@ -161,10 +183,9 @@ def redeem_coordinator_code(store: Store, code: str, coordinators: dict) -> WebS
 
 
 def web_invite_entries(store: Store, town: str | None = None, all_rows: bool = False) -> list[RosterEntry]:
-    """Roster rows ordered by town, village, name (``town``'s only when given) whose invite code has not been
-    used on the web yet, or every row when ``all_rows``."""
-    used = {r[0] for r in store.db.execute("select roster_id from web_invites")}
-    return [e for e in entries(store, town=town) if all_rows or e.id not in used]
+    """Roster rows ordered by town, village, name (``town``'s only when given) whose invite code has not been used
+    in any channel yet, or every row when ``all_rows``."""
+    return [e for e in entries(store, town=town) if all_rows or e.invite_used_at is None]
 
 
 def web_link(base: str, code: str) -> str:
