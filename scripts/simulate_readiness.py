@@ -3,14 +3,35 @@ they never practised is the truth.
 
     .venv/bin/python scripts/simulate_readiness.py [--people K] [--days D] [--seed S] [--rule config/readiness.yaml]
 
-Each simulated cadre has a role and a hidden share ``k`` of their role's questions they know (each question known
-with probability k), slips (a known answer given wrong 5 % of the time), forgetting (a known question forgotten
-with probability 0.5 % a day) and learning (a question answered wrong is learnt from the explanation with
-probability 0.3). Over D simulated days (the clock override, :mod:`bot.kernel.clock`) each practises on some days
-through ``Dialog.handle(Incoming(...))`` exactly as the terminal does — /start, /practice, buttons, typed fill-ins —
-and some take a mock interview (/interview), answering a question with its model answer when they know it.
-On the last day the coordinators' report judges everyone under the rule; the truth is an exam of up to 30 of
-their role's questions they never practised (right when known and not slipped; pass at ≥ 80 %).
+**The cadres.** Each has a role (cycling through the roles whose curriculum has at least 100 questions) and a hidden
+ability: strong (30 %, 0.86–0.97), near the pass mark (40 %, 0.70–0.90) or weak (30 %, 0.40–0.72), shifted a little
+by role (those who run the work know the plan a bit better than household contacts). Their chance of knowing one
+item is that ability plus the item's difficulty (the same for everyone) plus a personal quirk, within 0.02–0.99.
+
+**Practice.** On a share of days of their own (15–90 %) they send /practice and answer all 10 questions through
+``Dialog.handle(Incoming(...))`` exactly as the terminal does — buttons, ticks and 提交, typed fill-ins. An item is
+answered right when known (its chance today) and not slipped (5 %); an item not known is a guess among the options
+(a fill-in not known is wrong). A wrong answer is learnt from the explanation with probability 0.6: that item's chance
+rises to 0.9 and fades back to the base with a half-life of 6 days; base knowledge fades by 0.2 % a day. This is
+why spaced repetition's returning items can show a latest-attempt accuracy above what the person knows.
+
+**Mock interviews.** 75 % take /interview, on some of the last 10 days. Each key point is covered with the person's
+chance of knowing it (ability plus the point's difficulty), slips aside, in the plan's words or in one of the
+wordings the question accepts; points not known are left out; nothing known gives a vague answer. Points missed are
+learnt from the feedback with probability 0.4 (as above), so a second interview is a little better.
+
+**Reminders.** Every evening the real reminder planner (:class:`bot.coordination.reminders.Reminders`, under the
+rule) picks who is not ready; the next day each reminded cadre follows the step it names with probability 0.5 —
+/practice or /interview — on top of their own habits.
+
+**The truth.** On the last day the coordinators' report judges everyone under the rule (read from ``--rule``; the
+script never gives the rule the hidden knowledge). The exam is every item of their curriculum they never practised
+(the held-out part: 200–350 items, so the truth itself is not a coin toss for someone near the mark), each right
+when known at its base chance (no practice boost) and not slipped; pass at the rule's ``min_accuracy`` (the plan's
+80 %). Roles with fewer than 100 curriculum questions (nothing would be left unpractised) are not simulated.
+
+Speed: one database and one knowledge base for everyone, the same ``Dialog``; what is skipped is only what a person
+does not need (no /me, no policy questions). 600 people over 21 days: about 60 000 messages.
 
 Last line: ``people=K false_ready=… unprepared_recall=… ready_recall=…`` — false_ready: share of those called
 ready who would fail; unprepared_recall: share of those who would fail called not ready; ready_recall: share of
@@ -23,36 +44,96 @@ import argparse
 import random
 import sys
 import tempfile
-from datetime import date, timedelta
+import time
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import fsrs.card as fsrs_card  # noqa: E402
+
 from bot.coordination import reports  # noqa: E402
-from bot.coordination.readiness import load_rule  # noqa: E402
+from bot.coordination.readiness import ReadinessRule, load_rule  # noqa: E402
+from bot.coordination.reminders import ReminderConfig, Reminders  # noqa: E402
 from bot.dialog import Dialog  # noqa: E402
 from bot.kernel import clock  # noqa: E402
 from bot.kernel.messages import Incoming  # noqa: E402
 from bot.kernel.models import QuestionType  # noqa: E402
+from bot.kernel.roles import Role  # noqa: E402
 from bot.kernel.store import Store  # noqa: E402
 from bot.qa import knowledge  # noqa: E402
 
-SLIP, FORGET, LEARN, PASS_MARK, EXAM_ITEMS = 0.05, 0.005, 0.3, 0.8, 30
+SLIP = 0.05                       # a known item answered wrong
+BASE_FADE = 0.002                 # base knowledge lost per day
+LEARN, LEARNT, HALF_LIFE = 0.6, 0.9, 6.0   # wrong answer → learnt with this chance, to this level, fading (days)
+INTERVIEW_LEARN = 0.4
+FOLLOW = 0.5                      # a reminder's next step (/practice, /interview) is followed the next day
+MIN_CURRICULUM = 100
+PROFILES = (("strong", 0.30, 0.86, 0.97), ("near", 0.40, 0.70, 0.90), ("weak", 0.30, 0.40, 0.72))
+ROLE_SHIFT = {Role.household_contact: -0.04, Role.work_team_member: -0.02, Role.village_secretary: 0.02,
+              Role.first_secretary: 0.02, Role.township_leader: 0.01}
+
+
+class _NoSleep:
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        return None
+
+
+class World:
+    """What is the same for everyone: each item's and key point's difficulty (seeded)."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        self._difficulty: dict[str, float] = {}
+
+    def difficulty(self, item: str) -> float:
+        if item not in self._difficulty:
+            self._difficulty[item] = random.Random(f"{self.seed}:{item}").gauss(0, 0.10)
+        return self._difficulty[item]
 
 
 class Cadre:
-    """One simulated person: account key, role, hidden knowledge and habits."""
+    """One simulated person: account key, role, hidden ability and per-item knowledge, habits."""
 
-    def __init__(self, i: int, role, items: list[str], rng: random.Random):
-        self.key, self.role, self.rng = f"sim:{i}", role, rng
-        self.k = rng.uniform(0.45, 1.0)
-        self.known = {q for q in items if rng.random() < self.k}
+    def __init__(self, i: int, role: Role, world: World, rng: random.Random, key: str | None = None):
+        self.key, self.role, self.world, self.rng = key or f"sim:{i}", role, world, rng
+        draw = rng.random()
+        for name, share, low, high in PROFILES:
+            if draw < share:
+                break
+            draw -= share
+        self.profile = name
+        self.ability = rng.uniform(low, high) + ROLE_SHIFT.get(role, 0.0)
         self.activity = rng.uniform(0.15, 0.9)
         self.takes_interview = rng.random() < 0.75
         self.practised: set[str] = set()
+        self._base: dict[str, float] = {}
+        self.learnt: dict[str, int] = {}        # item → day learnt
+        self.day = 0
 
-    def knows(self, qid: str) -> bool:
-        return qid in self.known and self.rng.random() >= SLIP
+    def base(self, item: str) -> float:
+        """The chance of knowing ``item`` without having practised it, today."""
+        if item not in self._base:
+            self._base[item] = self.ability + self.world.difficulty(item) + self.rng.gauss(0, 0.06)
+        return min(0.99, max(0.02, self._base[item] * (1 - BASE_FADE) ** self.day))
+
+    def chance(self, item: str) -> float:
+        """The chance of knowing ``item`` today, practice included."""
+        base = self.base(item)
+        if item in self.learnt:
+            boost = (LEARNT - base) * 0.5 ** ((self.day - self.learnt[item]) / HALF_LIFE)
+            return max(base, base + boost)
+        return base
+
+    def knows(self, item: str, practised: bool = True) -> bool:
+        p = self.chance(item) if practised else self.base(item)
+        return self.rng.random() < p and self.rng.random() >= SLIP
+
+    def learn(self, item: str, chance: float) -> None:
+        if self.rng.random() < chance:
+            self.learnt[item] = self.day
 
 
 def register(dialog: Dialog, c: Cadre, n: int) -> None:
@@ -62,25 +143,25 @@ def register(dialog: Dialog, c: Cadre, n: int) -> None:
         dialog.handle(msg)
 
 
-def practise(dialog: Dialog, c: Cadre) -> None:
+def practise(dialog: Dialog, c: Cadre, person_id: int) -> None:
     """One /practice session, every question answered by button or typing, as a person would."""
     dialog.handle(Incoming(c.key, text="/practice"))
-    person = dialog.store.person(c.key)
     for _ in range(40):
-        session = dialog.store.open_session(person.id)
+        session = dialog.store.open_session(person_id)
         if session is None or session.mode != "practice":
             return
         qid = session.question_ids[session.position]
         question = dialog.quiz.question(qid)
-        right = c.knows(qid)
+        knows = c.knows(qid)
         if question.type is QuestionType.fillin:
-            dialog.handle(Incoming(c.key, text=question.answer_text if right else "9999"))
+            dialog.handle(Incoming(c.key, text=question.answer_text if knows else "9999"))
         else:
             options = dialog.quiz.options(session, question)
             answer = question.answer if isinstance(question.answer, list) else [question.answer]
             wanted = [i for i, o in enumerate(options) if o in answer]
-            if not right:
-                wanted = [c.rng.randrange(len(options))]
+            if not knows:   # a guess: one option (for a multiple choice, one or two ticks)
+                wanted = c.rng.sample(range(len(options)), 1 if question.type is not QuestionType.multiple
+                                      else c.rng.choice((1, 2)))
             if question.type is QuestionType.multiple:
                 for i in wanted:
                     dialog.handle(Incoming(c.key, button=f"m:{session.id}:{session.position}:{i}"))
@@ -88,21 +169,105 @@ def practise(dialog: Dialog, c: Cadre) -> None:
             else:
                 dialog.handle(Incoming(c.key, button=f"q:{session.id}:{session.position}:{wanted[0]}"))
         c.practised.add(qid)
-        if qid not in c.known and c.rng.random() < LEARN:
-            c.known.add(qid)
+        if not knows:
+            c.learn(qid, LEARN)
 
 
-def interview(dialog: Dialog, c: Cadre) -> None:
-    """One /interview: the model answer when the cadre knows the topic (probability k), else a vague one."""
+def interview(dialog: Dialog, c: Cadre, person_id: int) -> None:
+    """One /interview: each key point said when known, in the plan's or the cadre's own (accepted) words."""
     dialog.handle(Incoming(c.key, text="/interview"))
-    person = dialog.store.person(c.key)
     for _ in range(12):
-        session = dialog.store.open_session(person.id)
+        session = dialog.store.open_session(person_id)
         if session is None or session.mode != "interview":
             return
         question = dialog.interviewer.question(session.question_ids[session.position])
-        knows = c.rng.random() < c.k and c.rng.random() >= SLIP
-        dialog.handle(Incoming(c.key, text=question.model_answer if knows else "这个我还不太清楚，回去再学习一下"))
+        said = []
+        for point in question.key_points:
+            item = f"{question.id}:{point.point}"
+            if c.knows(item):
+                words = [point.point, *point.accept]
+                said.append(words[0] if c.rng.random() < 0.5 else c.rng.choice(words))
+            else:
+                c.learn(item, INTERVIEW_LEARN)
+        text = "，".join(said) + "。" if said else "这个我还不太清楚，回去再学习一下"
+        dialog.handle(Incoming(c.key, text=text))
+
+
+class Run:
+    """A finished simulation: the database, the knowledge base, the cadres, their person ids and exam shares."""
+
+    def __init__(self, store: Store, kb, cadres: list[Cadre], ids: dict[str, int], exam: dict[str, float],
+                 last_day: date):
+        self.store, self.kb, self.cadres, self.ids, self.exam, self.last_day = store, kb, cadres, ids, exam, last_day
+
+    def judge(self, rule) -> dict[str, float]:
+        """Judge everyone under ``rule`` on the last day; return ``people``, ``false_ready``,
+        ``unprepared_recall``, ``ready_recall``, ``called_ready``, ``would_pass``, ``would_fail``. Passing the
+        exam means a share of right answers of at least the rule's ``min_accuracy``."""
+        clock.set_today(self.last_day)
+        report = reports.build_report(self.store, self.kb, rule, reports.Scope(None), clock.now(),
+                                      with_unanswered=False)
+        verdict = {p.person_id: p.verdict.ready for p in report.people}
+        called_ready = would_pass = false_ready = caught = passed_called = would_fail = 0
+        for c in self.cadres:
+            passes = self.exam[c.key] >= rule.min_accuracy - 1e-9
+            ready = verdict[self.ids[c.key]]
+            called_ready += ready
+            would_pass += passes
+            would_fail += not passes
+            false_ready += ready and not passes
+            caught += (not ready) and not passes
+            passed_called += ready and passes
+        return {"people": len(self.cadres), "false_ready": false_ready / max(1, called_ready),
+                "unprepared_recall": caught / max(1, would_fail), "ready_recall": passed_called / max(1, would_pass),
+                "called_ready": called_ready, "would_pass": would_pass, "would_fail": would_fail}
+
+
+def simulate(people: int, days: int, seed: int, rule: ReadinessRule | None = None) -> Run:
+    """Run the simulation (``people`` cadres over ``days`` days) and the exam; judge with :meth:`Run.judge`.
+    ``rule`` (default: ``config/readiness.yaml``) is the one the daily reminders judge by."""
+    rng = random.Random(seed)
+    rule = rule or load_rule()
+    kb = knowledge.load(knowledge.DEFAULT_KNOWLEDGE, knowledge.DEFAULT_QUIZZES)
+    start = date(2026, 9, 1)
+    clock.set_today(start)
+    db = Path(tempfile.mkdtemp()) / "sim.db"
+    store = Store(db)
+    store.db.execute("pragma synchronous = off")   # a throw-away database: no fsync per answer
+    fsrs_card.time = _NoSleep   # fsrs waits 1 ms per new card to keep card ids unique; Shuxi never reads them
+    dialog = Dialog(kb, store)
+    dialog.practice.rng = random.Random(seed)
+    dialog.interviewer.rng = random.Random(seed + 1)
+    curricula = {r: dialog.practice.curriculum.questions(r) for r in kb.curricula}
+    roles = [r for r, qs in curricula.items() if len(qs) >= MIN_CURRICULUM]
+    world = World(seed)
+    cadres, ids = [], {}
+    for i in range(people):
+        c = Cadre(i, roles[i % len(roles)], world, rng, key=f"tg:{900000 + i}")
+        register(dialog, c, i)
+        ids[c.key] = store.person(c.key).id
+        cadres.append(c)
+    planner = Reminders(store, kb, rule, ReminderConfig(send_at="19:30", quiet_hours=None))
+    told: dict[str, str] = {}
+    for day in range(days):
+        clock.set_today(start + timedelta(days=day))
+        for c in cadres:
+            c.day = day
+            step = told.get(c.key, "")
+            if rng.random() < c.activity or ("/practice" in step and rng.random() < FOLLOW):
+                practise(dialog, c, ids[c.key])
+            if ((c.takes_interview and day >= days - 10 and rng.random() < 0.15)
+                    or ("/interview" in step and rng.random() < FOLLOW)):
+                interview(dialog, c, ids[c.key])
+        # The day's reminders, from the real planner: each names the person's one next step.
+        evening = datetime.combine(start + timedelta(days=day), dtime(20, 0), clock.LOCAL_TZ)
+        told = {r.key: r.text.split("下一步：", 1)[-1] if "下一步：" in r.text else "" for r in planner.due(evening)}
+    exam = {}
+    for c in cadres:
+        fresh = [q for q in curricula[c.role] if q not in c.practised]
+        items = fresh
+        exam[c.key] = sum(c.knows(q, practised=False) for q in items) / max(1, len(items))
+    return Run(store, kb, cadres, ids, exam, start + timedelta(days=days - 1))
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -110,50 +275,21 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--people", type=int, default=600)
     p.add_argument("--days", type=int, default=21)
     p.add_argument("--seed", type=int, default=11)
-    p.add_argument("--rule", default=None, help="readiness rule file (default: config/readiness.yaml)")
+    p.add_argument("--rule", action="append", default=None,
+                   help="readiness rule file (default: config/readiness.yaml); repeat to judge the same run under "
+                        "several rules, one line each, the last rule's line last (the first drives the reminders)")
     args = p.parse_args(argv)
-    rng = random.Random(args.seed)
-    kb = knowledge.load(knowledge.DEFAULT_KNOWLEDGE, knowledge.DEFAULT_QUIZZES)
-    rule = load_rule(args.rule)
-    start = date(2026, 9, 1)
-    clock.set_today(start)
-    db = Path(tempfile.mkdtemp()) / "sim.db"
-    dialog = Dialog(kb, Store(db))
-    roles = [r for r in kb.curricula if dialog.practice.curriculum.questions(r)]
-    cadres = []
-    for i in range(args.people):
-        role = roles[i % len(roles)]
-        c = Cadre(i, role, dialog.practice.curriculum.questions(role), rng)
-        register(dialog, c, i)
-        cadres.append(c)
-    for day in range(args.days):
-        clock.set_today(start + timedelta(days=day))
-        for c in cadres:
-            c.known = {q for q in c.known if rng.random() >= FORGET}
-            if rng.random() < c.activity:
-                practise(dialog, c)
-            if c.takes_interview and day >= args.days - 10 and rng.random() < 0.15:
-                interview(dialog, c)
-    clock.set_today(start + timedelta(days=args.days - 1))
-    report = reports.build_report(dialog.store, kb, rule, reports.Scope(None), clock.now(), with_unanswered=False)
-    verdict = {p.person_id: p.verdict.ready for p in report.people}
-    called_ready = would_pass = false_ready = caught = passed_called = would_fail = 0
-    for c in cadres:
-        items = dialog.practice.curriculum.questions(c.role)
-        fresh = [q for q in items if q not in c.practised] or items
-        exam = rng.sample(fresh, min(EXAM_ITEMS, len(fresh)))
-        passes = sum(c.knows(q) for q in exam) >= PASS_MARK * len(exam)
-        ready = verdict[dialog.store.person(c.key).id]
-        called_ready += ready
-        would_pass += passes
-        would_fail += not passes
-        false_ready += ready and not passes
-        caught += (not ready) and not passes
-        passed_called += ready and passes
-    line = (f"people={len(cadres)} false_ready={false_ready / max(1, called_ready):.3f} "
-            f"unprepared_recall={caught / max(1, would_fail):.3f} ready_recall={passed_called / max(1, would_pass):.3f}")
-    print(f"called_ready={called_ready} would_pass={would_pass} would_fail={would_fail}")
-    print(line)
+    began = time.perf_counter()
+    paths = args.rule or [None]
+    run = simulate(args.people, args.days, args.seed, load_rule(paths[0]))
+    line = ""
+    for path in paths:
+        r = run.judge(load_rule(path))
+        print(f"rule={path or 'config/readiness.yaml'} called_ready={r['called_ready']} "
+              f"would_pass={r['would_pass']} would_fail={r['would_fail']} seconds={time.perf_counter() - began:.0f}")
+        line = (f"people={r['people']} false_ready={r['false_ready']:.3f} "
+                f"unprepared_recall={r['unprepared_recall']:.3f} ready_recall={r['ready_recall']:.3f}")
+        print(line)
     return line
 
 

@@ -5,7 +5,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -17,6 +17,9 @@ from bot.coordination.readiness import (
     wilson_lower,
 )
 from bot.kernel import clock
+from bot.coordination.reports import Scope, build_report
+from bot.dialog import Dialog
+from bot.kernel.messages import Incoming
 from bot.kernel.store import Store
 from bot.qa import knowledge
 
@@ -103,3 +106,37 @@ def test_simulation_on_a_few_people():
     m = re.fullmatch(r"people=12 false_ready=([\d.]+) unprepared_recall=([\d.]+) ready_recall=([\d.]+)", last)
     assert m, last
     assert all(0 <= float(x) <= 1 for x in m.groups())
+
+
+def test_accuracy_over_every_attempt_counts_the_wrong_answers_practice_brought_back(tmp_path):
+    """A question answered wrong, then right once its explanation was read, is right on the latest attempt —
+    but the wrong answer is evidence too: with accuracy_over=attempts it counts."""
+    near = dict(started=True, answered=40, right=40, role_total=120, last_answer_at="2026-10-20T00:00:00+00:00",
+                attempts=60, attempts_right=40)
+    latest = evaluate(rule(interview=None), Progress(**near), "2026-10-10")
+    every = evaluate(rule(interview=None, accuracy_over="attempts"), Progress(**near), "2026-10-10")
+    assert latest.ready and not every.ready
+    assert any(c.ok is False and "作答 60 次答对 40 次" in c.text for c in every.checks)
+
+
+def test_interview_mean_is_steadier_than_the_best(tmp_path, kb):
+    """Three mock interviews (95, 60, 70): the best passes 80, the mean (75) and the latest (70) do not."""
+
+    store = Store(tmp_path / "t.db")
+    dialog = Dialog(kb, store)
+    for text in ("/start", "符海燕", None, "嘉积镇", "礼都村"):
+        dialog.handle(Incoming("cli:fu", button="role:village_secretary") if text is None else Incoming("cli:fu", text=text))
+    person = store.person("cli:fu")
+    for day, score in (("2026-10-18", 95.0), ("2026-10-19", 60.0), ("2026-10-20", 70.0)):
+        store.db.execute("insert into mock_interviews (person_id, session_id, role, score, finished_at) "
+                         "values (?, null, ?, ?, ?)", [person.id, person.role, score, f"{day}T02:00:00+00:00"])
+    store.db.conn.commit()
+    now = datetime(2026, 10, 21, 2, tzinfo=timezone.utc)
+    texts = {}
+    for how in ("best", "mean", "latest"):
+        r = rule(min_answered=0, interview={"min_score": 80, "score_of": how})
+        mine = build_report(store, kb, r, Scope(None), now, with_unanswered=False).people[0]
+        texts[how] = next(c for c in mine.verdict.checks if "模拟访谈" in c.text and "分" in c.text)
+    assert texts["best"].ok and "最高分 95 分" in texts["best"].text
+    assert not texts["mean"].ok and "平均分 75 分" in texts["mean"].text
+    assert not texts["latest"].ok and "最近一次得分 70 分" in texts["latest"].text

@@ -21,7 +21,7 @@ from bot.adapters.telegram import (
 )
 from bot.cli import build_parser, main, make_dialog
 from bot.coordination import invites, reminders, report_views, roster
-from bot.coordination.readiness import ReadinessRule
+from bot.coordination.readiness import InterviewRule, ReadinessRule
 from bot.coordination.reminders import (
     QuietHours,
     ReminderConfig,
@@ -100,7 +100,8 @@ def test_not_ready_reachable_people_are_due_with_their_reasons(planner):
     assert wang.on_date == TODAY and wang.key == "tg:201"
     assert wang.text.startswith("小_王，您好！")
     assert "距省后评估组进驻" in wang.text and "还有 10 天" in wang.text
-    assert "正确率 17%" in wang.text and "/quiz" in wang.text and "/remind off" in wang.text
+    assert "正确率 17%" in wang.text and "/remind off" in wang.text
+    assert "下一步：发送 /practice 复习答错的题" in wang.text, "the reminder names the one next step"
     assert "还没有做过练习" in next(r for r in due if r.chat_id == 202).text
 
 
@@ -150,6 +151,37 @@ def test_make_dialog_installs_remind_and_hands_out_the_planner(tmp_path):
     dialog = make_dialog(args, services)
     assert "remind" in dialog.commands and "report" in dialog.commands
     assert isinstance(services["reminders"], Reminders) and services["coordinators"].dialog is dialog
+
+
+def test_a_reminder_names_the_interview_when_it_is_the_one_thing_missing(store, kb):
+    populate(store, kb)
+    with_interview = RULE.model_copy(update={"interview": InterviewRule(min_score=80)})
+    practise(store, kb, store.person("tg:202"), 10, 10)   # practised well, never took a mock interview
+    due = {r.chat_id: r for r in Reminders(store, kb, with_interview, CONFIG, clock=lambda: at(20)).due()}
+    assert "还没有做过模拟访谈" in due[202].text
+    assert "下一步：发送 /interview 做一次模拟访谈" in due[202].text
+    assert "下一步：发送 /practice" in due[203].text   # never practised: practice comes first
+
+
+def test_visitdate_reaches_the_reminder_planner_and_me_without_a_restart(monkeypatch, tmp_path):
+    rule_file = tmp_path / "readiness.yaml"
+    rule_file.write_text((ROOT / "config" / "readiness.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("SHUXI_READINESS", str(rule_file))
+    monkeypatch.setenv("SHUXI_COORDINATORS", "cli:boss=city")
+    services: dict = {}
+    dialog = make_dialog(build_parser().parse_args(["--db", str(tmp_path / "x.db"), "chat"]), services)
+    planner = services["reminders"]
+    assert planner.rule.visit_date is None
+    boss = Chat(dialog, "cli:boss")
+    assert "已设定" in boss.say(f"/visitdate {TODAY + timedelta(days=3)}")[0].text
+    assert planner.rule.visit_date == TODAY + timedelta(days=3)
+    assert "visit_date: " + (TODAY + timedelta(days=3)).isoformat() in rule_file.read_text(encoding="utf-8")
+    assert planner.closed_because(at(20, day=TODAY + timedelta(days=4))) == \
+        f"the visit date {TODAY + timedelta(days=3)} has passed"
+    # the command line sets it from another process: the running bot reads the changed file at its next use
+    assert main(["visit-date", (TODAY + timedelta(days=9)).isoformat()]) == 0
+    assert planner.rule.visit_date == TODAY + timedelta(days=9)
+    assert services["coordinators"].rule.visit_date == TODAY + timedelta(days=9)
 
 
 def test_serve_hands_the_planner_and_coordinator_ids_to_telegram(monkeypatch, tmp_path):

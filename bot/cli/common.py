@@ -70,12 +70,14 @@ def make_dialog(args: argparse.Namespace, services: dict | None = None) -> "Dial
             :class:`bot.coordination.reminders.Reminders` planner).
     """
     from bot.coordination import coordinators, invites, own_verdict, reminders
-    from bot.coordination.readiness import load_rule
+    from bot.coordination.readiness import SharedRule, load_rule, rule_path
     from bot.dialog import Dialog
 
     dialog = Dialog(load_kb(args), open_store(args))
     try:
-        rule = load_rule(getattr(args, "readiness", None))
+        # One rule for every feature: /visitdate (or an edited rule file) reaches reports, reminders and /me at once.
+        path = rule_path(getattr(args, "readiness", None))
+        rule = SharedRule(load_rule(path), path)
         coordinator_commands = coordinators.install(dialog, rule=rule)
         planner = reminders.install(dialog, rule)
         own_verdict.install(dialog, rule)   # /me shows the person their own readiness checks

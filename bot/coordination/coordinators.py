@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bot.coordination.readiness import ReadinessRule, load_rule
+from bot.coordination.readiness import ReadinessRule, SharedRule, load_rule, shared
 from bot.coordination.report_views import (
     render_person_text,
     render_report_text,
@@ -117,16 +117,22 @@ class CoordinatorCommands:
     Args:
         dialog: the dialog whose store and knowledge base are reported on.
         coordinators: {account key: scope}.
-        rule: the readiness rule.
+        rule: the readiness rule, or the :class:`~bot.coordination.readiness.SharedRule` the reminders and
+            ``/me`` also judge by (``/visitdate`` then reaches them at once).
         clock: returns the current aware time (tests pass a fixed one).
     """
 
-    def __init__(self, dialog: "Dialog", coordinators: dict[str, Scope], rule: ReadinessRule,
+    def __init__(self, dialog: "Dialog", coordinators: dict[str, Scope], rule: "ReadinessRule | SharedRule",
                  clock: Callable[[], datetime] | None = None):
         self.dialog = dialog
         self.coordinators = coordinators
-        self.rule = rule
+        self.shared = shared(rule)
         self.clock = clock
+
+    @property
+    def rule(self) -> ReadinessRule:
+        """The readiness rule in force."""
+        return self.shared.rule
 
     def scope_of(self, person: Person) -> Scope | None:
         """Return the person's coordinator scope, or None if they are not a coordinator."""
@@ -195,8 +201,8 @@ class CoordinatorCommands:
             day = _date.fromisoformat(text)
         except ValueError:
             return [Reply("日期请写成 2026-11-01 这样（年-月-日）。")]
-        set_visit_date(day)
-        self.rule = self.rule.model_copy(update={"visit_date": day})
+        set_visit_date(day, self.shared.path)
+        self.shared.set(self.rule.model_copy(update={"visit_date": day}))
         return [Reply(f"已设定评估组进驻日期：{day.isoformat()}。报告和提醒按这一天倒计时。")]
 
     def unanswered(self, person: Person, scope: Scope, arg: str) -> list[Reply]:
@@ -204,14 +210,15 @@ class CoordinatorCommands:
         return [Reply(render_unanswered_text(self._report(scope, with_unanswered=True)))]
 
 
-def install(dialog: "Dialog", coordinators: dict[str, Scope] | None = None, rule: ReadinessRule | None = None,
+def install(dialog: "Dialog", coordinators: dict[str, Scope] | None = None,
+            rule: "ReadinessRule | SharedRule | None" = None,
             clock: Callable[[], datetime] | None = None) -> CoordinatorCommands:
     """Register the coordinator commands on ``dialog`` (see the module docstring).
 
     Args:
         dialog: the dialog to extend (through ``dialog.add_command``).
         coordinators: {account key: scope}; default :func:`load_coordinators`.
-        rule: the readiness rule; default :func:`bot.coordination.readiness.load_rule`.
+        rule: the readiness rule (or the shared one); default :func:`bot.coordination.readiness.load_rule`.
         clock: the current time for reports (default: now).
     Returns:
         the command set (for tests and adapters).

@@ -12,7 +12,7 @@ from bot.kernel.messages import Reply
 from bot.kernel.scope import Scope
 from bot.kernel.store import Person
 
-from .readiness import ReadinessRule, verdict_for_person
+from .readiness import ReadinessRule, SharedRule, shared, verdict_for_person
 from .reports import build_report
 
 if TYPE_CHECKING:
@@ -32,13 +32,15 @@ def own_verdict_text(dialog: "Dialog", rule: ReadinessRule, person: Person) -> s
     return verdict_for_person(mine.verdict, report.days_left)
 
 
-def install(dialog: "Dialog", rule: ReadinessRule) -> None:
-    """Add the person's own verdict to ``/me`` (after what the practice feature shows)."""
+def install(dialog: "Dialog", rule: "ReadinessRule | SharedRule") -> None:
+    """Add the person's own verdict to ``/me`` (after what the practice feature shows), judged by ``rule`` (a
+    :class:`~bot.coordination.readiness.SharedRule` is read at each ``/me``, so ``/visitdate`` reaches it)."""
+    holder = shared(rule)
     shown: Callable[[Person, str], list[Reply]] = dialog.commands["me"]
 
     def me(person: Person, arg: str) -> list[Reply]:
         replies = shown(person, arg)
-        text = own_verdict_text(dialog, rule, person)
+        text = own_verdict_text(dialog, holder.rule, person)
         return replies + [Reply(text)] if text else replies
 
     dialog.add_command("me", me)

@@ -7,14 +7,14 @@ A person is **ready** when every check of the rule passes:
 2. they practised within the last ``window_days`` days;
 3. they answered at least ``min_answered`` distinct quiz questions of their role (all of them if the role has
    fewer);
-4. of their role's questions they answered, at least ``min_accuracy`` were right on the latest attempt — judged by
-   the Wilson lower bound at ``accuracy_z`` (so 17 of 20 right is not yet proof of 80 %, 85 of 100 is), and
-   counting only answers of the last ``answer_max_age_days`` days (an answer from weeks ago says little about
-   today);
+4. of their answers to their role's questions, at least ``min_accuracy`` were right — judged by the Wilson lower
+   bound at ``accuracy_z`` (so 17 of 20 right is not yet proof of 80 %, 90 of 100 is), counting only answers of the
+   last ``answer_max_age_days`` days (an answer from weeks ago says little about today), and counting either every
+   attempt (``accuracy_over: attempts``) or each question's latest attempt (``latest``);
 5. optionally, at least ``min_role_coverage`` of all their role's questions are right on the latest attempt;
 6. optionally, a mock interview within ``interview.window_days`` days (next step: /interview), and
-7. its best score at least ``interview.min_score`` (a separate check with its own next step: practise the points
-   missed, then /interview again). Both are skipped, and said so, while the database has no mock-interview table.
+7. its score (best, mean or latest: ``interview.score_of``) at least ``interview.min_score`` (a separate check
+   with its own next step: practise the points missed, then /interview again). Both are skipped, and said so, while the database has no mock-interview table.
 
 Every check carries the one thing to do next (``step``); :attr:`Verdict.next_step` is the first failed check's.
 
@@ -23,12 +23,13 @@ A question belongs to a role when the role is among the question's ``roles``.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Callable
+from typing import Annotated, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -44,12 +45,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+_SCORE_OF = {"best": "最高分", "mean": "平均分", "latest": "最近一次得分"}
+
+
 class InterviewRule(_Strict):
-    """The optional mock-interview check: the best ``score_column`` (0–100) of the person's rows in ``table``
-    whose ``time_column`` (UTC ISO text) lies within ``window_days`` days must reach ``min_score``."""
+    """The optional mock-interview check: the ``score_of`` (``best``, ``mean`` or ``latest``) ``score_column``
+    (0–100) of the person's rows in ``table`` whose ``time_column`` (UTC ISO text) lies within ``window_days`` days
+    must reach ``min_score``. ``mean`` is the steadiest: retaking the interview until one lucky run passes does
+    not make a person ready."""
 
     min_score: float = Field(ge=0, le=100)
     window_days: int = Field(default=14, ge=1, le=366)
+    score_of: Literal["best", "mean", "latest"] = "best"
     table: Identifier = "mock_interviews"
     score_column: Identifier = "score"
     time_column: Identifier = "finished_at"
@@ -65,7 +72,10 @@ class VillageRule(_Strict):
 
 class ReadinessRule(_Strict):
     """``config/readiness.yaml``. ``visit_date`` is the day the assessors arrive (local date, UTC+8); None until a
-    coordinator sets it (``python -m bot visit-date YYYY-MM-DD`` or ``/visitdate``)."""
+    coordinator sets it (``python -m bot visit-date YYYY-MM-DD`` or ``/visitdate``). ``accuracy_over``: what the
+    accuracy check counts — ``latest``: each role question's latest attempt; ``attempts``: every answer to a role
+    question (a question got wrong, then right after its explanation, counts once each: spaced repetition brings
+    back what was answered wrong until it is right, so latest attempts alone overstate what a person knows)."""
 
     visit_date: date | None = None
     visit_label: str = "省后评估组进驻"
@@ -75,6 +85,7 @@ class ReadinessRule(_Strict):
     min_accuracy: float = Field(default=0.8, ge=0, le=1)
     accuracy_z: float | None = Field(default=1.0, ge=0, le=4)
     answer_max_age_days: int | None = Field(default=None, ge=1, le=366)
+    accuracy_over: Literal["latest", "attempts"] = "latest"
     min_role_coverage: float | None = Field(default=None, ge=0, le=1)
     interview: InterviewRule | None = None
     village: VillageRule | None = None
@@ -82,14 +93,15 @@ class ReadinessRule(_Strict):
     def describe(self) -> str:
         """Return the rule in one Chinese paragraph (shown in reports)."""
         parts = [f"近 {self.window_days} 天内练习过", f"本角色题目至少答过 {self.min_answered} 道（不足则全部）",
-                 f"答过的本角色题目最近一次作答正确率 ≥ {self.min_accuracy:.0%}"
+                 (f"本角色题目每次作答的正确率 ≥ {self.min_accuracy:.0%}" if self.accuracy_over == "attempts"
+                  else f"答过的本角色题目最近一次作答正确率 ≥ {self.min_accuracy:.0%}")
                  + (f"（按 {self.answer_max_age_days} 天内的作答，" if self.answer_max_age_days else "（")
                  + ("按置信下限计，答得越多越可信）" if self.accuracy_z else "）")]
         if self.min_role_coverage is not None:
             parts.append(f"本角色全部题目中最近一次答对的 ≥ {self.min_role_coverage:.0%}")
         if self.interview is not None:
             parts.append(f"近 {self.interview.window_days} 天做过模拟访谈")
-            parts.append(f"模拟访谈最高分 ≥ {self.interview.min_score:g}")
+            parts.append(f"模拟访谈{_SCORE_OF[self.interview.score_of]} ≥ {self.interview.min_score:g}")
         if self.village is not None:
             parts.append(f"本村村情（本角色须知的项）最近一次答对 ≥ {self.village.min_accuracy:.0%}")
         return "合格标准：" + "；".join(parts) + "。"
@@ -104,7 +116,7 @@ def set_visit_date(day: date, path: str | Path | None = None) -> Path:
     Raises:
         FileNotFoundError: no such file. DataFileError: the file was broken (it is then left as it was).
     """
-    path = Path(path or os.environ.get("SHUXI_READINESS") or DEFAULT_READINESS)
+    path = rule_path(path)
     old = path.read_text(encoding="utf-8")
     line = f"visit_date: {day.isoformat()}"
     new, count = re.subn(r"(?m)^visit_date:.*$", line, old)
@@ -119,6 +131,58 @@ def set_visit_date(day: date, path: str | Path | None = None) -> Path:
     return path
 
 
+def rule_path(path: str | Path | None = None) -> Path:
+    """The rule file: ``path``, else $SHUXI_READINESS, else ``config/readiness.yaml``."""
+    return Path(path or os.environ.get("SHUXI_READINESS") or DEFAULT_READINESS)
+
+
+class SharedRule:
+    """The one readiness rule that a running bot's features share (coordinator commands, reminders, ``/me``).
+
+    A change made through :meth:`set` (``/visitdate``) is seen by every holder at once; when built with the
+    rule's file, a change of that file on disk (``python -m bot visit-date`` from another process) is read at
+    the next use of :attr:`rule` — a file that no longer loads is logged and the rule in use is kept.
+
+    Args:
+        rule: the rule now.
+        path: the file it was loaded from (None: no file is watched).
+    """
+
+    def __init__(self, rule: ReadinessRule, path: str | Path | None = None):
+        self._rule = rule
+        self.path = Path(path) if path is not None else None
+        self._text = self._read()
+
+    def _read(self) -> str | None:
+        # The text, not the modification time: two writes within the file system's clock tick look the same.
+        try:
+            return self.path.read_text(encoding="utf-8") if self.path is not None else None
+        except OSError:
+            return None
+
+    @property
+    def rule(self) -> ReadinessRule:
+        """The rule in force (re-read when its file changed since it was last read)."""
+        text = self._read()
+        if text is not None and text != self._text:
+            self._text = text
+            try:
+                self._rule = load_model(self.path, ReadinessRule)
+            except Exception as exc:   # a half-edited file: keep judging by the rule in use
+                logging.getLogger(__name__).warning("readiness rule %s not reloaded: %s", self.path, exc)
+        return self._rule
+
+    def set(self, rule: ReadinessRule) -> None:
+        """Put ``rule`` in force for every holder (the file, if any, is assumed to say the same already)."""
+        self._rule = rule
+        self._text = self._read()
+
+
+def shared(rule: "ReadinessRule | SharedRule") -> SharedRule:
+    """``rule`` itself when it is already a :class:`SharedRule`, else a new one holding it (no file watched)."""
+    return rule if isinstance(rule, SharedRule) else SharedRule(rule)
+
+
 def load_rule(path: str | Path | None = None) -> ReadinessRule:
     """Load the readiness rule from ``path``, else $SHUXI_READINESS, else ``config/readiness.yaml``.
 
@@ -127,7 +191,7 @@ def load_rule(path: str | Path | None = None) -> ReadinessRule:
             problem with its line).
         FileNotFoundError: no such file.
     """
-    path = Path(path or os.environ.get("SHUXI_READINESS") or DEFAULT_READINESS)
+    path = rule_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: readiness rule not found")
     return load_model(path, ReadinessRule)
@@ -167,9 +231,11 @@ class Progress:
 
     ``started``: bound or registered; ``answered``/``right``: distinct role questions answered / right on the
     latest attempt; ``role_total``: questions the role has; ``last_answer_at``: UTC ISO text or None;
-    ``interview_best``: best mock-interview score in the window, None if none; ``interview_available``: whether
+    ``interview_best``: the mock-interview score in the window the rule asks for (best, mean or latest), None if none; ``interview_available``: whether
     the database has the mock-interview table; ``village_total``/``village_right``: the person's own village's
-    must-know questions, and how many are right on the latest attempt.
+    must-know questions, and how many are right on the latest attempt; ``attempts``/``attempts_right``: every
+    answer to a role question (in the answer window) and how many were right (used when the rule's
+    ``accuracy_over`` is ``attempts``).
     """
 
     started: bool
@@ -181,6 +247,8 @@ class Progress:
     interview_available: bool = False
     village_total: int = 0
     village_right: int = 0
+    attempts: int = 0
+    attempts_right: int = 0
 
 
 class Verdict:
@@ -271,13 +339,16 @@ def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verd
     checks.append((progress.answered >= need,
                    lambda: f"{recent}本角色题目答过 {progress.answered}/{progress.role_total} 道（要求至少 {need} 道）",
                    f"发送 /practice 再答 {max(0, need - progress.answered)} 道本角色的题"))
-    if progress.answered:
-        acc = progress.right / progress.answered
-        bound = wilson_lower(progress.right, progress.answered, rule.accuracy_z or 0)
+    every = rule.accuracy_over == "attempts"
+    n, k = (progress.attempts, progress.attempts_right) if every else (progress.answered, progress.right)
+    if n:
+        acc = k / n
+        bound = wilson_lower(k, n, rule.accuracy_z or 0)
+        counted = f"{recent}作答 {n} 次答对 {k} 次，正确率 {acc:.0%}（" if every else \
+            f"{recent}最近一次作答正确率 {acc:.0%}（{k}/{n}，"
         checks.append((bound >= rule.min_accuracy,
-                       lambda: f"{recent}最近一次作答正确率 {acc:.0%}（{progress.right}/{progress.answered}"
-                               + (f"，置信下限 {bound:.0%}" if rule.accuracy_z else "")
-                               + f"，要求 ≥ {rule.min_accuracy:.0%}）",
+                       lambda: counted + (f"置信下限 {bound:.0%}，" if rule.accuracy_z else "")
+                               + f"要求 ≥ {rule.min_accuracy:.0%}）",
                        "发送 /practice 复习答错的题，多答几道让正确率更可信"))
     else:
         checks.append((False, lambda: f"正确率无从计算（要求 ≥ {rule.min_accuracy:.0%}）", practise))
@@ -298,7 +369,7 @@ def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verd
         else:
             checks.append((True, lambda: f"近 {interview.window_days} 天做过模拟访谈", take))
             checks.append((best >= interview.min_score,
-                           lambda: f"模拟访谈最高 {best:g} 分（要求 ≥ {interview.min_score:g} 分）",
+                           lambda: f"模拟访谈{_SCORE_OF[interview.score_of]} {best:g} 分（要求 ≥ {interview.min_score:g} 分）",
                            "看上次访谈漏掉的要点，用 /practice 练习后再发 /interview"))
     village = rule.village
     if village is not None:

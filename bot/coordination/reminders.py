@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bot.coordination.readiness import ReadinessRule
+from bot.coordination.readiness import ReadinessRule, SharedRule, shared
 from bot.coordination.reports import LOCAL_TZ, Scope, build_report, weak_indicators
 from bot.kernel.messages import Reply
 from bot.kernel.store import Person, Store, utcnow
@@ -246,18 +246,24 @@ class Reminders:
     Args:
         store: the database.
         kb: the knowledge base (role questions, indicator titles).
-        rule: the readiness rule (who is ready; the visit date).
+        rule: the readiness rule (who is ready; the visit date), or the
+            :class:`~bot.coordination.readiness.SharedRule` the coordinator commands change (``/visitdate``).
         config: the reminder settings.
         clock: returns the current aware time (tests pass a fixed one; default: now).
     """
 
-    def __init__(self, store: Store, kb: KnowledgeBase, rule: ReadinessRule, config: ReminderConfig,
+    def __init__(self, store: Store, kb: KnowledgeBase, rule: "ReadinessRule | SharedRule", config: ReminderConfig,
                  clock: Callable[[], datetime] | None = None):
         self.store = store
         self.kb = kb
-        self.rule = rule
+        self.shared = shared(rule)
         self.config = config
         self.clock = clock or _now
+
+    @property
+    def rule(self) -> ReadinessRule:
+        """The readiness rule in force (a ``/visitdate`` or an edited rule file is seen at once)."""
+        return self.shared.rule
 
     def local_today(self, now: datetime | None = None) -> date:
         """The local (UTC+8) date at ``now`` (default: the clock)."""
@@ -310,7 +316,7 @@ class Reminders:
         weak = weak_indicators(self.store, self.kb, [p.person_id for p in chosen])
         return [Reminder(p.person_id, eligible[p.person_id], p.name, today,
                          reminder_text(p.name, report.countdown(), p.verdict.reasons,
-                                       [t for t, _, _ in weak.get(p.person_id, [])[:3]]))
+                                       [t for t, _, _ in weak.get(p.person_id, [])[:3]], p.verdict.next_step))
                 for p in chosen]
 
     # --- /remind
@@ -337,7 +343,7 @@ class Reminders:
                       "不想收到时发送 /remind off。")]
 
 
-def reminder_text(name: str, countdown: str, reasons: list[str], weak: list[str]) -> str:
+def reminder_text(name: str, countdown: str, reasons: list[str], weak: list[str], step: str = "") -> str:
     """The reminder's Chinese text.
 
     Args:
@@ -345,6 +351,8 @@ def reminder_text(name: str, countdown: str, reasons: list[str], weak: list[str]
         countdown: the report's countdown sentence (e.g. 距省后评估组进驻（2021-11-01）还有 9 天).
         reasons: the failed checks of the person's verdict.
         weak: titles of their weakest indicators (at most three are shown).
+        step: the verdict's one next step (:attr:`bot.coordination.readiness.Verdict.next_step`, e.g. 发送
+            /interview 做一次模拟访谈 when the mock interview is missing); empty: practise a round.
     Returns:
         plain text, well under one Telegram message.
     """
@@ -352,18 +360,22 @@ def reminder_text(name: str, countdown: str, reasons: list[str], weak: list[str]
     lines += [f"• {r}" for r in reasons[:5]]
     if weak:
         lines.append("最需要加强的指标：" + "、".join(weak[:3]))
-    lines.append("发送 /quiz 练一组题（几分钟就够），/me 查看进度。不想再收到提醒，发送 /remind off。")
+    if step:
+        lines.append(f"下一步：{step}。")
+        lines.append("/me 查看进度。不想再收到提醒，发送 /remind off。")
+    else:
+        lines.append("发送 /quiz 练一组题（几分钟就够），/me 查看进度。不想再收到提醒，发送 /remind off。")
     return "\n".join(lines)
 
 
-def install(dialog: "Dialog", rule: ReadinessRule, config: ReminderConfig | None = None,
+def install(dialog: "Dialog", rule: "ReadinessRule | SharedRule", config: ReminderConfig | None = None,
             clock: Callable[[], datetime] | None = None) -> Reminders:
     """Register ``/remind`` on ``dialog`` (through ``dialog.add_command``) and return the reminder planner the
     Telegram adapter schedules.
 
     Args:
         dialog: the dialog whose store and knowledge base are used.
-        rule: the readiness rule.
+        rule: the readiness rule, or the shared one (see :class:`Reminders`).
         config: the settings; default :func:`load_config`.
         clock: the current time (default: now).
     Raises:

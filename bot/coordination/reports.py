@@ -59,6 +59,12 @@ select m.roster_id, m.person_id, m.name, m.role, m.town, m.village, m.on_roster,
                     join latest_answers la on la.person_id = m.person_id and la.question_id = rq.question_id
                    where rq.role = m.role and (:since_answers is null or la.answered_at >= :since_answers))
        end as packed,
+       case when :attempts and m.person_id is not null then
+            (select count(*) * {PACK} + coalesce(sum(qa.correct), 0)
+               from quiz_answers qa
+               join role_questions rq on rq.role = m.role and rq.question_id = qa.question_id
+              where qa.person_id = m.person_id and (:since_answers is null or qa.answered_at >= :since_answers))
+       end as attempts_packed,
        (select max(aq.asked_at) from asked_questions aq where aq.person_id = m.person_id) as last_question_at,
        cs.unreachable_at
 from members m
@@ -213,16 +219,21 @@ def sync_role_questions(store: Store, kb: KnowledgeBase | None = None,
 
 
 def _interview_scores(store: Store, rule: ReadinessRule, scope: Scope, since: str) -> tuple[bool, dict[int, float]]:
-    """Return (mock-interview table available, {person id: best score since ``since``}) within the scope."""
+    """Return (mock-interview table available, {person id: score since ``since``}) within the scope: the best,
+    mean or latest score, as the rule's ``score_of`` says."""
     spec = rule.interview
     if spec is None or spec.table not in store.db.table_names():
         return False, {}
     columns = {c.name for c in store.db[spec.table].columns}
     if not {"person_id", spec.score_column, spec.time_column} <= columns:
         return False, {}
-    sql = ("with " + _MEMBERS_SQL + f" select i.person_id, max(i.{spec.score_column}) as best from {spec.table} i "
+    score, at = f"i.{spec.score_column}", f"i.{spec.time_column}"
+    # latest: SQLite's bare column beside max() comes from the row holding the latest time.
+    pick = {"best": f"max({score}) as best", "mean": f"round(avg({score}), 1) as best",
+            "latest": f"{score} as best, max({at}) as at"}[spec.score_of]
+    sql = ("with " + _MEMBERS_SQL + f" select i.person_id, {pick} from {spec.table} i "
            f"where i.person_id in (select person_id from members where person_id is not null) "
-           f"and i.{spec.time_column} >= :since group by i.person_id")
+           f"and {at} >= :since group by i.person_id")
     return True, {r["person_id"]: r["best"] for r in store.db.query(sql, {"town": scope.town, "since": since})}
 
 
@@ -250,7 +261,8 @@ def build_report(store: Store, kb: KnowledgeBase, rule: ReadinessRule, scope: Sc
     people = []
     with _paused_gc():
         since_answers = (_iso(now - timedelta(days=rule.answer_max_age_days)) if rule.answer_max_age_days else None)
-        _judge_rows(people, store.db.query(_PEOPLE_SQL, {"town": scope.town, "since_answers": since_answers}),
+        _judge_rows(people, store.db.query(_PEOPLE_SQL, {"town": scope.town, "since_answers": since_answers,
+                                                         "attempts": int(rule.accuracy_over == "attempts")}),
                     rule, role_totals, interviews,
                     available, since_window, since_practised, village)
     report = Report(scope, rule, now.astimezone(LOCAL_TZ).date(), now, people)
@@ -310,7 +322,7 @@ def _judge_rows(people: list[PersonStatus], rows: Iterable[dict[str, Any]], rule
         answered, right = divmod(row["packed"] or 0, PACK)
         progress = Progress(started, answered, right, role_totals.get(row["role"], 0),
                             row["last_answer_at"], interviews.get(row["person_id"]), available,
-                            *village.get(row["person_id"], (0, 0)))
+                            *village.get(row["person_id"], (0, 0)), *divmod(row["attempts_packed"] or 0, PACK))
         last = max(filter(None, (row["last_answer_at"], row["last_question_at"])), default=None)
         people.append(PersonStatus(
             row["roster_id"], row["person_id"], row["name"] or "（未填姓名）", row["role"] or "", row["town"] or "",
