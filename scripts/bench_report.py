@@ -24,7 +24,7 @@ from bot.coordination import (
     report_views,
     reports,  # noqa: E402
 )
-from bot.coordination.readiness import ReadinessRule  # noqa: E402
+from bot.coordination.readiness import ReadinessRule, load_rule  # noqa: E402
 from bot.kernel.roles import Role  # noqa: E402
 from bot.kernel.store import Store  # noqa: E402
 from bot.qa import knowledge  # noqa: E402
@@ -86,6 +86,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--db", help="database file (default: a temporary one); reused if it already has data")
+    parser.add_argument("--rule", choices=("shipped", "plain"), default="shipped",
+                        help="shipped: config/readiness.yaml (answer age window, every attempt counted); "
+                             "plain: the rule's defaults (latest attempts, no window)")
     args = parser.parse_args()
     kb = knowledge.load()
     folder = tempfile.TemporaryDirectory()
@@ -95,7 +98,9 @@ def main() -> None:
         fill(store, kb, args.people, args.answers, random.Random(1))
     count = store.db.execute("select count(*) from quiz_answers").fetchone()[0]
     print(f"filled in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    rule = ReadinessRule(visit_date=datetime.now(timezone.utc).date() + timedelta(days=10))
+    visit = datetime.now(timezone.utc).date() + timedelta(days=10)
+    rule = (load_rule().model_copy(update={"visit_date": visit}) if args.rule == "shipped"
+            else ReadinessRule(visit_date=visit))
     # Once after the quiz bank changes (here: a new database), the first report rebuilds person_progress.
     start = time.perf_counter()
     reports.sync_role_questions(store, kb)
@@ -108,7 +113,7 @@ def main() -> None:
 
     city = best_of(3, lambda: run(reports.Scope(None)))
     town = best_of(3, lambda: run(reports.Scope("测试3镇")))
-    print(f"people={args.people} answers={count} city_report_s={city:.3f} town_report_s={town:.3f}")
+    print(f"rule={args.rule} people={args.people} answers={count} city_report_s={city:.3f} town_report_s={town:.3f}")
 
 
 if __name__ == "__main__":

@@ -55,15 +55,15 @@ select m.roster_id, m.person_id, m.name, m.role, m.town, m.village, m.on_roster,
        case when m.person_id is null then 0
             when :since_answers is null and pp.role is m.role then pp.answered * {PACK} + pp.correct
             else (select count(*) * {PACK} + coalesce(sum(la.correct), 0)
-                    from role_questions rq
-                    join latest_answers la on la.person_id = m.person_id and la.question_id = rq.question_id
-                   where rq.role = m.role and (:since_answers is null or la.answered_at >= :since_answers))
+                    from latest_answers la cross join role_questions rq   -- the person's answers outside: fewer
+                   where la.person_id = m.person_id and rq.role = m.role and rq.question_id = la.question_id
+                     and (:since_answers is null or la.answered_at >= :since_answers))
        end as packed,
        case when :attempts and m.person_id is not null then
             (select count(*) * {PACK} + coalesce(sum(qa.correct), 0)
-               from quiz_answers qa
-               join role_questions rq on rq.role = m.role and rq.question_id = qa.question_id
-              where qa.person_id = m.person_id and (:since_answers is null or qa.answered_at >= :since_answers))
+               from quiz_answers qa cross join role_questions rq
+              where qa.person_id = m.person_id and rq.role = m.role and rq.question_id = qa.question_id
+                and (:since_answers is null or qa.answered_at >= :since_answers))
        end as attempts_packed,
        (select max(aq.asked_at) from asked_questions aq where aq.person_id = m.person_id) as last_question_at,
        cs.unreachable_at

@@ -248,9 +248,15 @@ def distractors(fact: Fact, answers: list[str], rng: random.Random) -> list[str]
 
 
 # ------------------------------------------------------------------------------------------------ questions
+#: Generated questions per loaded knowledge base (by identity; the base is never changed once loaded), so the
+#: quiz bank and every report share one generation (about a second for the real base).
+_GENERATED: dict[tuple[int, int], tuple[KnowledgeBase, list[QuizQuestion]]] = {}
+
+
 def questions_from_facts(kb: KnowledgeBase, seed: int = 2021) -> list[QuizQuestion]:
     """Return fill-in and single-choice questions for the facts of every entry (those a whole sentence can ask
-    without showing the answer).
+    without showing the answer). Made once per knowledge base and seed; callers get a new list of the same
+    (immutable) questions.
 
     Args:
         kb: the loaded knowledge base.
@@ -259,6 +265,13 @@ def questions_from_facts(kb: KnowledgeBase, seed: int = 2021) -> list[QuizQuesti
         the questions, ids ``g.<n>.fill`` / ``g.<n>.pick`` in entry order (see :func:`_numbered`: ids stay put
         when a question is left out), each with ``generated=True`` and ``fact``.
     """
+    cached = _GENERATED.get((id(kb), seed))
+    if cached is None or cached[0] is not kb:
+        cached = _GENERATED[(id(kb), seed)] = (kb, _generate(kb, seed))
+    return list(cached[1])
+
+
+def _generate(kb: KnowledgeBase, seed: int) -> list[QuizQuestion]:
     rng = random.Random(seed)
     answers = [e.answer for e in kb.entries]
     out: list[QuizQuestion] = []
