@@ -140,3 +140,11 @@ def test_interview_mean_is_steadier_than_the_best(tmp_path, kb):
     assert texts["best"].ok and "最高分 95 分" in texts["best"].text
     assert not texts["mean"].ok and "平均分 75 分" in texts["mean"].text
     assert not texts["latest"].ok and "最近一次得分 70 分" in texts["latest"].text
+
+
+def test_all_right_on_too_few_answers_says_so_instead_of_a_bare_cross():
+    near = dict(started=True, role_total=120, last_answer_at="2026-10-20T00:00:00+00:00")
+    verdict = evaluate(rule(interview=None, min_answered=1), Progress(answered=2, right=2, **near), "2026-10-10")
+    accuracy = next(c for c in verdict.checks if "正确率" in c.text)
+    assert accuracy.ok is False and "答得还太少" in accuracy.text
+    assert "多答几道" in verdict.next_step

@@ -346,10 +346,12 @@ def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verd
         bound = wilson_lower(k, n, rule.accuracy_z or 0)
         counted = f"{recent}作答 {n} 次答对 {k} 次，正确率 {acc:.0%}（" if every else \
             f"{recent}最近一次作答正确率 {acc:.0%}（{k}/{n}，"
+        few = acc >= rule.min_accuracy > bound   # right often enough, but on too few answers to be sure
         checks.append((bound >= rule.min_accuracy,
                        lambda: counted + (f"置信下限 {bound:.0%}，" if rule.accuracy_z else "")
-                               + f"要求 ≥ {rule.min_accuracy:.0%}）",
-                       "发送 /practice 复习答错的题，多答几道让正确率更可信"))
+                               + f"要求 ≥ {rule.min_accuracy:.0%}）" + ("：答得还太少，还不能确定" if few else ""),
+                       "发送 /practice 多答几道，答得越多越能确定" if few
+                       else "发送 /practice 复习答错的题，多答几道让正确率更可信"))
     else:
         checks.append((False, lambda: f"正确率无从计算（要求 ≥ {rule.min_accuracy:.0%}）", practise))
     if rule.min_role_coverage is not None:
