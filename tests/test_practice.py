@@ -266,3 +266,12 @@ def test_options_typed_in_spoken_numbers_or_everyday_words(typed, options, index
     from bot.practice.quiz import _letters
 
     assert _letters(typed, options, several=False) == [index]
+
+
+def test_a_cancelled_mock_interview_says_it_is_not_scored(chat, store):
+    register(chat, role="村党组织书记")
+    chat.say("/interview")
+    chat.say("我们村建了乡村振兴中队，每户都安排了帮扶联系人。")
+    text = chat.say("/cancel")[0].text
+    assert "已作答 1 题，都已记录" in text and "没有答完的模拟访谈不计分" in text
+    assert store.db["mock_interviews"].count == 0

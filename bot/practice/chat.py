@@ -210,7 +210,8 @@ class PracticeChat:
         self.store.cancel_session(session.id)
         what = "模拟访谈" if session.mode == "interview" else "练习"
         done = f"已作答 {session.position} 题，都已记录" if session.position else "还没有作答"
-        return f"已结束本次{what}（{done}）。随时发送 /practice、/interview 或 /quiz 再练。"
+        unscored = "没有答完的模拟访谈不计分，也不算做过模拟访谈。" if session.mode == "interview" else ""
+        return f"已结束本次{what}（{done}）。{unscored}随时发送 /practice、/interview 或 /quiz 再练。"
 
     # --- typed answers and buttons
     def typed_answer(self, person: Person, text: str, channel: str) -> list[Reply] | None:
