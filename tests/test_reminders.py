@@ -408,3 +408,26 @@ def test_the_started_application_runs_the_catch_up_job_by_itself(dialog, store, 
 
     asyncio.run(life())
     assert {c: status(store, c) for c in DUE} == {201: "sent", 202: "sent", 203: "sent", 204: "sent"}
+
+
+def test_a_visit_date_already_past_is_refused_in_the_chat(kb, tmp_path, monkeypatch):
+    """A past visit date would silently stop every reminder: /visitdate refuses it and says why; 2026年12月25日 is
+    read as a date."""
+    from bot.coordination import coordinators
+    from bot.coordination.readiness import load_rule
+    from bot.kernel import clock
+    from bot.kernel.scope import Scope
+
+    rule_file = tmp_path / "readiness.yaml"
+    rule_file.write_text((Path(__file__).resolve().parents[1] / "config" / "readiness.yaml").read_text("utf-8"),
+                         encoding="utf-8")
+    monkeypatch.setenv("SHUXI_READINESS", str(rule_file))
+    clock.set_today("2026-12-02")
+    try:
+        dialog = Dialog(kb, Store(":memory:"))
+        coordinators.install(dialog, {"cli:boss": Scope(None)}, load_rule())
+        boss = Chat(dialog, "cli:boss")
+        assert "已经过去了" in boss.say("/visitdate 2020-01-01")[0].text
+        assert "已设定评估组进驻日期：2026-12-25" in boss.say("/visitdate 2026年12月25日")[0].text
+    finally:
+        clock.set_today(None)

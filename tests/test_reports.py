@@ -278,7 +278,9 @@ def test_report_command_line(tmp_path):
     assert out.returncode == 0 and "日期未设定" in out.stdout and "【嘉积镇】" in out.stdout
     rule_file = tmp_path / "readiness.yaml"
     rule_file.write_text((ROOT / "config" / "readiness.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    assert run("visit-date", "2021-11-01", env={"SHUXI_READINESS": str(rule_file)}).returncode == 0
+    assert run("visit-date", "2021-11-01", env={"SHUXI_READINESS": str(rule_file)}).returncode == 2   # past today
+    assert run("--today", "2021-10-20", "visit-date", "2021-11-01",
+               env={"SHUXI_READINESS": str(rule_file)}).returncode == 0
     out = run("--db", db, "report", "--scope", "town:嘉积镇", "--today", "2021-10-22",
               env={"SHUXI_READINESS": str(rule_file)})
     assert out.returncode == 0 and "还有 10 天" in out.stdout

@@ -145,6 +145,12 @@ def cmd_visit_date(args: argparse.Namespace) -> int:
     """Write the visit date into the readiness rule file (``--readiness``/$SHUXI_READINESS/config/readiness.yaml)."""
     from bot.coordination.readiness import set_visit_date
 
+    from bot.kernel import clock
+
+    if date.fromisoformat(args.date) < clock.today():
+        print(f"{args.date} is already past (today is {clock.today()}): reminders stop after the visit date; "
+              f"give a later day", file=sys.stderr)
+        return 2
     try:
         path = set_visit_date(date.fromisoformat(args.date), getattr(args, "readiness", None))
     except (FileNotFoundError, DataFileError) as exc:

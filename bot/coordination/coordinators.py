@@ -187,9 +187,10 @@ class CoordinatorCommands:
     def visitdate(self, person: Person, scope: Scope, arg: str) -> list[Reply]:
         """``/visitdate YYYY-MM-DD`` (city coordinators only): set the day the assessors arrive, written into the
         readiness rule file; without a date, show the one set."""
-        from datetime import date as _date
 
         from bot.coordination.readiness import set_visit_date
+        from bot.kernel import clock
+        from bot.kernel.clock import parse_date
 
         current = self.rule.visit_date.isoformat() if self.rule.visit_date else "未设定"
         if scope.town is not None:
@@ -198,9 +199,12 @@ class CoordinatorCommands:
         if not text:
             return [Reply(f"评估组进驻日期：{current}。设定请发送 /visitdate 2026-11-01 这样的日期。")]
         try:
-            day = _date.fromisoformat(text)
+            day = parse_date(text.replace("年", "-").replace("月", "-").rstrip("日号")) if "年" in text else parse_date(text)
         except ValueError:
             return [Reply("日期请写成 2026-11-01 这样（年-月-日）。")]
+        if day < clock.today():
+            return [Reply(f"{day.isoformat()} 已经过去了。评估组进驻日期要写以后的日子（今天是 {clock.today().isoformat()}）；"
+                          "日期过了以后提醒就停了。")]
         set_visit_date(day, self.shared.path)
         self.shared.set(self.rule.model_copy(update={"visit_date": day}))
         return [Reply(f"已设定评估组进驻日期：{day.isoformat()}。报告和提醒按这一天倒计时。")]
