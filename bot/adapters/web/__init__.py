@@ -37,5 +37,9 @@ def run(app, host: str = "127.0.0.1", port: int = 8080) -> None:
     across processes or threads)."""
     import uvicorn
 
+    # The sign-in attempt limit counts per client address: X-Forwarded-For is believed only from the reverse proxy
+    # (SHUXI_WEB_PROXY, default 127.0.0.1), which must set it, or every phone would share the proxy's address.
+    proxies = os.environ.get("SHUXI_WEB_PROXY", "127.0.0.1").strip() or "127.0.0.1"
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True,
+                forwarded_allow_ips=proxies,
                 timeout_keep_alive=65)   # phones on slow networks keep their connection between taps
