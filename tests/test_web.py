@@ -50,7 +50,6 @@ def test_invite_link_signs_in_and_answers_a_question_with_its_source(web):
     assert "王德福" in confirm.text and "红星村" in confirm.text
     chat = sign_in(client, code_of(store, "王德福"))
     assert chat.url.path == "/chat"
-    cookie = chat.headers.get("set-cookie") or ""
     page = say(client, "小额信贷逾期率要求多少")
     assert "来源" in page.text and "逾期率" in page.text
     person = store.person_by_id(next(e.person_id for e in entries(store) if e.name == "王德福"))

@@ -154,42 +154,43 @@ def create_app(dialog: Dialog, coordinators: CoordinatorCommands, config: WebCon
             return RedirectResponse("/chat", status_code=303)
         return page(request, "home.html")
 
-    async def invite(request: Request) -> Response:
-        code = request.path_params["code"]
+    async def sign_in(request: Request, redeem, confirm, landing: str) -> Response:
+        """One sign-in link: GET shows ``confirm()`` (None: refused), POST runs ``redeem()`` (None: refused) and
+        opens ``landing``. Unknown and used codes get one refusal, and each counts against the address."""
         if limiter.blocked(address(request)):
             return message(request, "尝试次数太多，请过 15 分钟再试。", 429)
         if request.method == "POST":
             await form(request)
-            ws = signin.redeem_web_invite(store, code)
-            if ws is None:
-                limiter.failed(address(request))
-                return message(request, signin.REFUSAL, 404, "链接无效")
-            start_session(request, ws)
-            return RedirectResponse("/chat", status_code=303)
-        entry = signin.invite_entry(store, code)
-        if entry is None:
-            limiter.failed(address(request))
-            return message(request, signin.REFUSAL, 404, "链接无效")
-        return page(request, "invite.html", entry=entry, action=f"/i/{quote(code)}")
+            ws = redeem()
+            if ws is not None:
+                start_session(request, ws)
+                return RedirectResponse(landing, status_code=303)
+        else:
+            shown = confirm()
+            if shown is not None:
+                return shown
+        limiter.failed(address(request))
+        return message(request, signin.REFUSAL, 404, "链接无效")
+
+    async def invite(request: Request) -> Response:
+        code = request.path_params["code"]
+
+        def confirm() -> Response | None:
+            entry = signin.invite_entry(store, code)
+            return page(request, "invite.html", entry=entry, action=f"/i/{quote(code)}") if entry else None
+
+        return await sign_in(request, lambda: signin.redeem_web_invite(store, code), confirm, "/chat")
 
     async def coordinator_signin(request: Request) -> Response:
         code = request.path_params["code"]
-        if limiter.blocked(address(request)):
-            return message(request, "尝试次数太多，请过 15 分钟再试。", 429)
-        if request.method == "POST":
-            await form(request)
-            ws = signin.redeem_coordinator_code(store, code, coordinators.coordinators)
-            if ws is None:
-                limiter.failed(address(request))
-                return message(request, signin.REFUSAL, 404, "链接无效")
-            start_session(request, ws)
-            return RedirectResponse("/report", status_code=303)
-        valid = store.db.execute("select 1 from web_coordinator_codes where code = ? and used_at is null",
-                                 [code]).fetchone()
-        if valid is None:
-            limiter.failed(address(request))
-            return message(request, signin.REFUSAL, 404, "链接无效")
-        return page(request, "coordinator_signin.html", action=f"/c/{quote(code)}")
+
+        def confirm() -> Response | None:
+            valid = store.db.execute("select 1 from web_coordinator_codes where code = ? and used_at is null",
+                                     [code]).fetchone()
+            return page(request, "coordinator_signin.html", action=f"/c/{quote(code)}") if valid else None
+
+        return await sign_in(request, lambda: signin.redeem_coordinator_code(store, code, coordinators.coordinators),
+                             confirm, "/report")
 
     async def logout(request: Request) -> Response:
         await form(request)
