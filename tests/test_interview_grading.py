@@ -13,6 +13,9 @@ from bot.practice.grading import fillin_correct, point_covered
 from bot.qa import knowledge
 
 ANSWERS = knowledge.PROJECT_ROOT / "tests" / "data" / "interview_answers.yaml"
+# A second set, written later by another person who saw neither the grader nor the first set: the check that what
+# was changed while looking at the first set holds for answers nobody tuned to.
+HOLDOUT = knowledge.PROJECT_ROOT / "tests" / "data" / "interview_answers_holdout.yaml"
 
 
 @pytest.mark.parametrize("answer, ok", [
@@ -45,6 +48,41 @@ def test_negated_point_is_not_made():
     assert point_covered(KeyPoint(point="无义务教育阶段失学辍学学生"), "确保无义务教育阶段失学辍学学生")
 
 
+def test_a_later_clause_can_take_a_point_back():
+    point = KeyPoint(point="全力提升精准度")
+    assert point_covered(point, "四个提升是能力、质量、满意度、精准度")
+    assert not point_covered(point, "四个提升是能力、质量、满意度、精准度，不过精准度去年已经搞过了，这次不用再提升了")
+    contact = KeyPoint(point="均安排帮扶联系人")
+    assert not point_covered(contact, "只有脱贫户安排联系人，监测户不用安排")
+    # a negation about something else takes nothing back, nor one in a clause that only names who is meant
+    assert point_covered(contact, "脱贫户监测户都要安排帮扶联系人，不能走过场")
+    assert point_covered(KeyPoint(point="高于纳入监测时的收入"), "风险没消除的监测户，收入要比纳入监测那时候高")
+
+
+def test_a_target_said_is_an_at_least_only_against_a_figure():
+    assert point_covered(KeyPoint(point="满意度达到90%以上"), "群众满意度要90%")
+    assert point_covered(KeyPoint(point="支出进度达到75%以上"), "支出进度要达到百分之七十五")
+    assert not point_covered(KeyPoint(point="支出进度达到75%以上"), "支出进度要达到百分之七十")
+    assert not point_covered(KeyPoint(point="确权率和移交率不低于全省平均值", accept=["确权率"]), "确权率要达到100%")
+
+
+def test_plain_words_for_the_plans_abstract_ones():
+    assert point_covered(KeyPoint(point="产业帮扶措施有延续性"), "产业的帮扶措施能一直延续下去")
+    assert point_covered(KeyPoint(point="重病户"), "得了重病的户要及时纳入")
+    assert point_covered(KeyPoint(point="每月研究或部署推进"), "镇里月月都研究部署")
+
+
+def test_everyday_phrases_of_the_lexicon_count():
+    # knowledge/lexicon.yaml maps 一定抽 to the plan's 必抽; the negation around it still counts
+    assert point_covered(KeyPoint(point="脱贫监测对象必抽"), "监测户是一定抽的")
+    assert not point_covered(KeyPoint(point="脱贫监测对象必抽"), "监测户不一定抽得到")
+
+
+def test_which_office_leads_is_not_interchangeable():
+    assert not point_covered(KeyPoint(point="农业农村局牵头，各镇落实"), "人社局牵头，各镇落实")
+    assert point_covered(KeyPoint(point="农业农村局牵头，各镇落实"), "由农业农村局牵头各镇落实")
+
+
 def test_fillin_range_written_with_dao():
     from bot.kernel.models import QuizQuestion
     q = QuizQuestion(id="t.range", type="fillin", question="时间段是__", answer="2019年10月至2020年9月",
@@ -54,17 +92,20 @@ def test_fillin_range_written_with_dao():
     assert not fillin_correct(q, "2019年10月到2020年8月")
 
 
-def measured():
+def measured(path=ANSWERS):
     kb = knowledge.load(knowledge.DEFAULT_KNOWLEDGE, knowledge.DEFAULT_QUIZZES)
-    return measure(kb.interview, load_cases(ANSWERS))
+    return measure(kb.interview, load_cases(path))
 
 
-def test_agreement_with_the_independent_set_does_not_fall():
-    """The floor measured on this branch (0.911 and 1; before: 0.872 and 9; before the first rewrite: 0.789 and 28)."""
-    result = measured()
+@pytest.mark.parametrize("path, floor, wrong", [(ANSWERS, FIRST_FLOOR := 0.93, 1), (HOLDOUT, 0.90, 1)],
+                         ids=["first-set", "holdout"])
+def test_agreement_with_the_independent_sets_does_not_fall(path, floor, wrong):
+    """Floors measured on main (first set 0.936, held-out set 0.901 — see README 'Mock interviews'); history of the
+    first set: 0.911, 0.872, and 0.789 before the first rewrite."""
+    result = measured(path)
     assert result.answers >= 150
-    assert result.rate >= 0.91, result.line()
-    assert result.wrong_figures <= 1, result.line()
+    assert result.rate >= floor, result.line()
+    assert result.wrong_figures <= wrong, result.line()
 
 
 @pytest.mark.xfail(strict=True, reason="issue 11 target not reached yet: see README 'Mock interviews' figures")

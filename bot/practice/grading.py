@@ -43,6 +43,8 @@ _RE_CN_ONLY = re.compile(rf"^[{figures.CN_NUMERALS}]+$")
 _RE_YEAR = re.compile(r"^\d{4}年")
 
 SYNONYMS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "interview_synonyms.yaml"
+#: The project's everyday-words lexicon (everyday phrase → the plan's concept), shared with the Q&A.
+LEXICON_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "lexicon.yaml"
 
 
 def _canon(text: str) -> tuple[str, set[str]]:
@@ -92,12 +94,13 @@ def _numbers_only_prefix(typed: str, want: str) -> bool:
 # ── key points ──────────────────────────────────────────────────────────────────────────────────────────────
 #: Words of a key point that change nothing about what must be said.
 IGNORED_WORDS = frozenset("要 已经 已 均 都 的 地 得 和 及 与 或 等 了 共 并 且 在 是 也 为 全力 每个 各 其中 之 "
-                          "进行 开展 情况 做好 确保 至".split())
+                          "进行 开展 情况 做好 确保 至 达到".split())
 #: Words that negate what follows in their clause (a key point's polarity and an answer's).
 NEGATIONS = ("没有", "没", "不", "未", "无需", "无", "别", "杜绝", "禁止", "严禁", "避免")
 #: Words that hold a negation character without negating (不断 = continually; 无论 = whatever; 一户不漏 = all).
 NOT_NEGATIONS = ("不断", "不仅", "不但", "不少", "不管", "无论", "没多久", "不光", "差不多", "不折不扣", "了不起",
-                 "不漏", "不落", "不愁", "非常", "不了", "不起", "不动", "不住")
+                 "不漏", "不落", "不愁", "非常", "不了", "不起", "不动", "不住", "不能漏", "不能少", "不能落",
+                 "没关系", "无所谓")
 #: Share of a point's content (its words weighted by how telling they are, see :func:`_weight`) that one clause of
 #: the answer must say.
 CONTENT_SHARE = 0.55
@@ -120,15 +123,24 @@ _DIRECTIONS = (
     (re.compile(r"低于|少于|以下|以内"), "≤"),
     (re.compile(r"高于|超过|多于"), "≻"),
 )
-_RE_NOISE_POINT = re.compile(r"[^\u4e00-\u9fff0-9a-z.%≥≤≻]+")
+_RE_NOISE_POINT = re.compile(r"[^\u4e00-\u9fff0-9a-z.%≥≤≻⩾]+")
+#: A target said in an answer (要90%): an "at least" that answers a comparison with a figure (90%以上), never one
+#: with a reference (不低于全省平均值 is not 要达到100%).
+TARGET = "⩾"
+#: In an answer, a figure said as a target (要90%, 达到75%, 要达到百分之九十) is one to reach: at least that much.
+_RE_TARGET = re.compile(r"(?:要达到|要达|达到|要)(?=\d)")
 
 
-def _canonical(text: str) -> str:
+def _canonical(text: str, answer: bool = False) -> str:
     """Text in the one form points and answers are compared in: figures in digits (:func:`figures.to_digits`),
-    lower case, comparisons as ≥ ≤ ≻, punctuation kept (it cuts clauses)."""
+    lower case, comparisons as ≥ ≤ ≻, punctuation kept (it cuts clauses). In an ``answer``, a target figure
+    (要90%, 达到75%) is an "at least" (≥) unless a comparison is said with it."""
     text = figures.to_digits(unicodedata.normalize("NFKC", text), keep_wan=True).lower()
     for rx, repl in _DIRECTIONS:
         text = rx.sub(repl, text)
+    if answer:
+        text = _RE_TARGET.sub(lambda m: m.group() if re.match(r"[\d.%]*[^\d.%]{0,2}[≤≻]", text[m.end():]) else TARGET,
+                              text)
     return text
 
 
@@ -163,7 +175,9 @@ def _segmenter():
     jieba.setLogLevel(logging.WARNING)
     groups, contrasts = _lexicon()
     data = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) if SYNONYMS_FILE.is_file() else {}
-    for word in (*groups, *contrasts, *((data or {}).get("words") or [])):
+    # The plan's two-character terms (必抽: not 户|必|抽); longer ones stay cut, so a part of one can be said alone.
+    concepts = {concept for _, concept in _everyday_words().pairs if len(concept) == 2}
+    for word in (*groups, *contrasts, *((data or {}).get("words") or []), *concepts):
         jieba.add_word(str(word))
     return jieba
 
@@ -262,14 +276,36 @@ def _word_at(word: str, clause: str, clause_sounds: str) -> tuple[int, int] | No
             return at, at + len(w)
     if len(word) >= 2 and word[0] not in "≥≤≻" and f" {_sounds(word)} " in f" {clause_sounds} ":
         return 0, 0
+    stem = _stem(word)
+    if stem is not None:
+        return _word_at(stem, clause, clause_sounds)
+    if len(word) >= 3 and word[-1] in _HOUSEHOLD:
+        # 重病户 said as 得了重病的户 / 重病的农户: the kind, then the household within a few characters
+        m = re.search(re.escape(word[:-1]) + r"[^，,。；;]{0,3}?" + f"[{_HOUSEHOLD}]", clause)
+        if m:
+            return m.start(), m.end()
     if len(word) == 2:
         # 挂了牌 (one character between), 牌子挂好了 (the other order, apart: 户贷 is another word than 贷户)
         for a in (i for i, c in enumerate(clause) if c == word[0]):
-            if clause[a + 2:a + 3] == word[1]:
+            if clause[a + 2:a + 3] == word[1] and clause[a + 1] not in "不没未无别":
                 return a, a + 3
             b = clause.rfind(word[1], max(0, a - 3), a - 1)
             if b >= 0:
                 return b, a + 1
+    return None
+
+
+#: Characters that name a household at the end of a word (重病户, 脱贫家庭).
+_HOUSEHOLD = "户家"
+#: Endings that make an abstract noun of a word a cadre says plainly (延续性 → 延续, 可持续性 → 可持续).
+_NOUN_ENDINGS = ("性",)
+
+
+def _stem(word: str) -> str | None:
+    """The plain word inside an abstract noun (延续性 → 延续), or None."""
+    for end in _NOUN_ENDINGS:
+        if len(word) >= 3 and word.endswith(end):
+            return word[:-len(end)]
     return None
 
 
@@ -350,11 +386,13 @@ def _form_covered(form: _Form, clauses: list[tuple[str, str]], point: _Form, neg
     wanted = form.figures or point.figures
     contrasts = set(form.contrasts) | set(point.contrasts)
     directions = _comparisons("".join(form.words)) or _comparisons("".join(point.words))
-    about = [_found(point, head) for head, _ in clauses]
+    about = [_found(point, head) for head, _, _ in clauses]
     best = max((share for share, _ in about), default=0.0)
-    for (clause, text), (point_share, point_spans) in zip(clauses, about):
+    for (clause, text, _), (point_share, point_spans) in zip(clauses, about):
         if best >= ABOUT_SHARE and point_share < best - 1e-9:
             continue
+        if wanted:   # a target said (要90%) answers a comparison with a figure
+            clause = clause.replace(TARGET, "≥")
         if not directions <= _comparisons(clause) or _contrast_swapped(contrasts, clause):
             continue
         if form.words:
@@ -372,19 +410,20 @@ def _form_covered(form: _Form, clauses: list[tuple[str, str]], point: _Form, neg
             return True
     if not form.words and not point.words and wanted:
         # A point that is only figures (150户, 11月1日至3日): each figure said somewhere in the answer, not negated.
-        said = [(c, f) for c, _ in clauses for f in figures.figures(c, dates=True)]
+        said = [(c, f) for c, _, _ in clauses for f in figures.figures(c, dates=True)]
         return all(any(figures.same_figure(w, f) and _polarity_right(c, [], negative) for c, f in said)
                    for w in wanted)
     return False
 
 
-def _clauses(answer: str) -> list[tuple[str, str]]:
+def _clauses(answer: str) -> list[tuple[str, str, int]]:
     """The answer's clauses (cut at ，。；！？：, brackets and line ends), each in :func:`_canonical` form. A clause
     that holds no figure runs on to the next clause of its sentence that holds one (访谈市县…干部，包括…，共访谈15人):
-    each clause comes as (the clause, the clause with its run-on), the point's words, comparisons and negations are
-    looked for in the clause, its figures in the run-on. A sentence ends at 。；！？ and line ends."""
+    each clause comes as (the clause, the clause with its run-on, the number of its sentence), the point's words,
+    comparisons and negations are looked for in the clause, its figures in the run-on. A sentence ends at 。；！？
+    and line ends."""
     out = []
-    for sentence in _RE_SENTENCE.split(_canonical(answer)):
+    for number, sentence in enumerate(_RE_SENTENCE.split(_canonical(answer, answer=True))):
         parts = [c for c in (_RE_NOISE_POINT.sub("", part) for part in _RE_CLAUSE.split(sentence)) if c]
         for i, part in enumerate(parts):
             text = part
@@ -393,8 +432,54 @@ def _clauses(answer: str) -> list[tuple[str, str]]:
                     if figures.FIGURE_PATTERN.search(parts[j]):
                         text = "".join(parts[i:j + 1])
                         break
-            out.append((part, text))
+            out.append((part, text, number))
     return out
+
+
+@lru_cache(maxsize=1)
+def _everyday_words():
+    """The shared lexicon (:data:`LEXICON_FILE`: 搬进去住 → 竣工入住, 娃不上学 → 失学辍学), read without the
+    knowledge base's checks (``python -m bot validate`` makes them)."""
+    from bot.qa.lexicon import load_lexicon
+
+    lexicon, _ = load_lexicon(LEXICON_FILE, "knowledge/lexicon.yaml", None)
+    return lexicon
+
+
+@lru_cache(maxsize=64)
+def _readings(answer: str) -> tuple[list[tuple[str, str, int]], ...]:
+    """The answer's clauses as typed, and (when the lexicon finds everyday phrases in it) as the plan would say it
+    (:func:`_everyday_words`); a point is made when either reading makes it."""
+    readings = [_clauses(answer)]
+    rewritten, hits = _everyday_words().apply(normalise(answer))
+    if hits:
+        readings.append(_clauses(rewritten))
+    return tuple(readings)
+
+
+#: How far before a word of a point a negation may stand and still bear on it (不用再提升: 3).
+NEGATION_REACH = 3
+
+
+def _contradicted(point: _Form, clauses: list[tuple[str, str, int]], negative: bool) -> bool:
+    """True when two neighbouring clauses of one sentence say a positively worded point's content together and one
+    of them negates one of the point's words (the negation at most :data:`NEGATION_REACH` characters before it):
+    精准度去年搞过了，这次不用再提升了 takes back 提升精准度; 只有脱贫户安排联系人，监测户不用安排 takes back
+    均安排帮扶联系人. A negation in a clause without the point's words (要落实到位，不能走过场) takes nothing back."""
+    if not point.words or negative:
+        return False
+    for (a, _, sa), (b, _, sb) in zip(clauses, clauses[1:]):
+        if sa != sb:
+            continue
+        for negated in (a, b):
+            share, spans = _found(point, negated)
+            # the negation bears on a word of the point: it comes just before it (不用再提升, 不用安排)
+            if not any(0 < start - i <= NEGATION_REACH for i in _negations(negated, spans)
+                       for start, end in spans if end):
+                continue
+            if _found(point, a + "，" + b)[0] >= CONTENT_SHARE - 1e-9:
+                return True
+    return False
 
 
 def point_covered(point: KeyPoint, answer: str) -> bool:
@@ -405,14 +490,16 @@ def point_covered(point: KeyPoint, answer: str) -> bool:
     exactly when the point does; and no word of a contrast set of the point swapped for another (秋季 for 春季).
     An ``accept`` wording of a negative point that shares its words without its negation (户贷企用 for 无户贷企用,
     代替上岗 for 避免出现…替代上岗) still needs the answer to negate it."""
-    clauses = _clauses(answer)
     whole = _form(point.point)
-    for text in (point.point, *point.accept):
-        form = _form(text)
-        negative = whole.negative if whole.negative and not form.negative and set(form.words) & set(whole.words) \
-            else form.negative
-        if _form_covered(form, clauses, whole, negative):
-            return True
+    for clauses in _readings(answer):
+        if _contradicted(whole, clauses, whole.negative):
+            continue
+        for text in (point.point, *point.accept):
+            form = _form(text)
+            negative = whole.negative if whole.negative and not form.negative and set(form.words) & set(whole.words) \
+                else form.negative
+            if _form_covered(form, clauses, whole, negative):
+                return True
     return False
 
 
