@@ -97,10 +97,10 @@ def measured(path=ANSWERS):
     return measure(kb.interview, load_cases(path))
 
 
-@pytest.mark.parametrize("path, floor, wrong", [(ANSWERS, FIRST_FLOOR := 0.93, 1), (HOLDOUT, 0.90, 1)],
+@pytest.mark.parametrize("path, floor, wrong", [(ANSWERS, 0.94, 1), (HOLDOUT, 0.90, 1)],
                          ids=["first-set", "holdout"])
 def test_agreement_with_the_independent_sets_does_not_fall(path, floor, wrong):
-    """Floors measured on main (first set 0.936, held-out set 0.901 — see README 'Mock interviews'); history of the
+    """Floors measured on main (first set 0.943, held-out set 0.905 — see README 'Mock interviews'); history of the
     first set: 0.911, 0.872, and 0.789 before the first rewrite."""
     result = measured(path)
     assert result.answers >= 150
@@ -124,3 +124,25 @@ def test_grade_interview_command(tmp_path):
     assert line["question"] == "iv.overview.four_areas" and line["score"] == 40
     assert {"point": "11月1日至3日", "covered": True} in line["points"]
     assert {"point": "政策落实", "covered": False} in line["points"]
+
+
+def test_waving_a_requirement_away_takes_the_point_back():
+    upkeep = KeyPoint(point="厕所改造及后期管理维护到位")
+    assert not point_covered(upkeep, "厕所改造完了，后期管理维护无所谓")
+    assert not point_covered(KeyPoint(point="避免出现家庭其他成员替代上岗"), "家里人替代上岗，这个没关系")
+    assert point_covered(KeyPoint(point="不低于50%"), "不低于50%就行，比去年低一点没关系")
+
+
+def test_everyone_who_should_be_said_with_the_verb():
+    assert point_covered(KeyPoint(point="应签尽签"), "这几种慢病的脱贫人口家庭医生都要签上，一个不漏")
+    assert not point_covered(KeyPoint(point="应签尽签"), "家庭医生签了一部分")
+
+
+def test_words_of_the_question_need_not_be_repeated_beside_the_figure():
+    from bot.kernel.models import InterviewQuestion
+    from bot.practice.grading import grade_interview
+    q = InterviewQuestion(id="iv.t", roles=["village_secretary"], question="群众满意度要达到多少？",
+                          key_points=[KeyPoint(point="满意度达到90%以上")], model_answer="满意度达到90%以上。",
+                          entry="t")
+    assert grade_interview(q, "要求是百分之九十以上").score == 100
+    assert grade_interview(q, "要求是百分之八十以上").score == 0

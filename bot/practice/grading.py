@@ -19,6 +19,7 @@ form; split apart, each would re-implement half of the other.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import re
@@ -94,7 +95,7 @@ def _numbers_only_prefix(typed: str, want: str) -> bool:
 # ── key points ──────────────────────────────────────────────────────────────────────────────────────────────
 #: Words of a key point that change nothing about what must be said.
 IGNORED_WORDS = frozenset("要 已经 已 均 都 的 地 得 和 及 与 或 等 了 共 并 且 在 是 也 为 全力 每个 各 其中 之 "
-                          "进行 开展 情况 做好 确保 至 达到".split())
+                          "进行 开展 情况 做好 确保 至 达到 底 底前 前".split())
 #: Words that negate what follows in their clause (a key point's polarity and an answer's).
 NEGATIONS = ("没有", "没", "不", "未", "无需", "无", "别", "杜绝", "禁止", "严禁", "避免")
 #: Words that hold a negation character without negating (不断 = continually; 无论 = whatever; 一户不漏 = all).
@@ -245,6 +246,8 @@ def _form(text: str) -> _Form:
     for i in negs:
         length = max(len(n) for n in NEGATIONS if no_figures.startswith(n, i))
         chars[i:i + length] = " " * length
+    for m in re.finditer(r"应(.)尽\1", no_figures):   # one word (应签尽签), said as the verb and "every one"
+        _segmenter().add_word(m.group())
     words: list[str] = []
     for w in _segmenter().lcut(_RE_NOISE_POINT.sub(" ", "".join(chars))):
         w = w.strip()
@@ -276,6 +279,12 @@ def _word_at(word: str, clause: str, clause_sounds: str) -> tuple[int, int] | No
             return at, at + len(w)
     if len(word) >= 2 and word[0] not in "≥≤≻" and f" {_sounds(word)} " in f" {clause_sounds} ":
         return 0, 0
+    all_of = _RE_ALL_WHO_SHOULD.match(word)
+    if all_of:
+        # 应签尽签 said as 都要签上，一个不漏: the verb and a word for "every one"
+        at = clause.find(all_of.group(1))
+        if at >= 0 and _RE_EVERY.search(clause):
+            return at, at + 1
     stem = _stem(word)
     if stem is not None:
         return _word_at(stem, clause, clause_sounds)
@@ -295,6 +304,10 @@ def _word_at(word: str, clause: str, clause_sounds: str) -> tuple[int, int] | No
     return None
 
 
+#: 应纳尽纳, 应签尽签, 应治尽治: everyone who should be X-ed is.
+_RE_ALL_WHO_SHOULD = re.compile(r"^应(.)尽\1$")
+#: Words for "every one" that say 应X尽X with the verb X (都要签上，一个不漏).
+_RE_EVERY = re.compile(r"一个不漏|一户不漏|一人不漏|一个都不漏|一个都不能少|一户都不能少|全部|所有|全都|都要|都得|一个不落|一户不落")
 #: Characters that name a household at the end of a word (重病户, 脱贫家庭).
 _HOUSEHOLD = "户家"
 #: Endings that make an abstract noun of a word a cadre says plainly (延续性 → 延续, 可持续性 → 可持续).
@@ -340,20 +353,36 @@ def _figures_right(wanted: tuple[figures.Figure, ...], said: list[tuple[int, fig
     return True
 
 
-def _found(form: _Form, clause: str) -> tuple[float, list[tuple[int, int]]]:
-    """The share of ``form``'s weighted words said in ``clause`` and where they are."""
+def _found(form: _Form, clause: str, asked: bool = False) -> tuple[float, list[tuple[int, int]]]:
+    """The share of ``form``'s weighted words said in ``clause`` and where they are; with ``asked``, words of the
+    question (:data:`_ASKED`) count as said when the clause says every figure of the point."""
     if not form.words:
         return 0.0, []
     sounds = _sounds(clause)
-    spans, got = [], 0.0
+    spans, got, given = [], 0.0, 0
+    asked = _ASKED.get() if asked and form.figures and _says_figures(form.figures, clause) else ""
     for word, weight in zip(form.words, form.weights):
         span = _word_at(word, clause, sounds)
         if span is not None:
             spans.append(span)
             got += weight
-    if len(spans) < _words_needed(len(form.words)):
+        elif asked and word in asked and len(word) >= 2:
+            given += 1
+            got += weight
+    if not spans or len(spans) + given < _words_needed(len(form.words)):
         got = min(got, (CONTENT_SHARE - 0.01) * sum(form.weights))
     return got / sum(form.weights), spans
+
+
+#: The words of the question being answered: an answer need not repeat them beside a figure of the point (asked
+#: 群众满意度要求多少, 九十以上 makes 满意度达到90%以上); it must still say the figure and one word of its own.
+_ASKED: contextvars.ContextVar[str] = contextvars.ContextVar("asked", default="")
+
+
+def _says_figures(wanted: tuple[figures.Figure, ...], clause: str) -> bool:
+    """True when ``clause`` says every figure of ``wanted`` with its value."""
+    said = figures.figures(clause, dates=True)
+    return all(any(figures.same_figure(w, got) for got in said) for w in wanted)
 
 
 def _words_needed(n: int) -> int:
@@ -386,7 +415,7 @@ def _form_covered(form: _Form, clauses: list[tuple[str, str]], point: _Form, neg
     wanted = form.figures or point.figures
     contrasts = set(form.contrasts) | set(point.contrasts)
     directions = _comparisons("".join(form.words)) or _comparisons("".join(point.words))
-    about = [_found(point, head) for head, _, _ in clauses]
+    about = [_found(point, head, asked=True) for head, _, _ in clauses]
     best = max((share for share, _ in about), default=0.0)
     for (clause, text, _), (point_share, point_spans) in zip(clauses, about):
         if best >= ABOUT_SHARE and point_share < best - 1e-9:
@@ -396,7 +425,7 @@ def _form_covered(form: _Form, clauses: list[tuple[str, str]], point: _Form, neg
         if not directions <= _comparisons(clause) or _contrast_swapped(contrasts, clause):
             continue
         if form.words:
-            share, spans = _found(form, clause)
+            share, spans = _found(form, clause, asked=True)
             if share < CONTENT_SHARE - 1e-9:
                 continue
         else:
@@ -457,19 +486,37 @@ def _readings(answer: str) -> tuple[list[tuple[str, str, int]], ...]:
     return tuple(readings)
 
 
+#: Words that wave a requirement away (退休了就算了, 没入住也没关系, 后期不用管): the clause — or a bare one after
+#: it (…替代上岗，这个没关系) — takes back the point it names, whichever way the point is worded.
+WAVED = re.compile(r"就算了|没关系|无所谓|不用管|不归[^，,。；;]{0,4}管|不管了")
+#: A clause this short once the waving words are out says nothing of its own (这个没关系, 也无所谓).
+BARE = 3
 #: How far before a word of a point a negation may stand and still bear on it (不用再提升: 3).
 NEGATION_REACH = 3
 
 
 def _contradicted(point: _Form, clauses: list[tuple[str, str, int]], negative: bool) -> bool:
-    """True when two neighbouring clauses of one sentence say a positively worded point's content together and one
-    of them negates one of the point's words (the negation at most :data:`NEGATION_REACH` characters before it):
+    """True when the answer takes the point back: a clause saying the point's content waves it away
+    (:data:`WAVED`, also from a bare clause after it; 就行 is not one: 不低于50%就行 says the point); or, for a positively worded point, two
+    neighbouring clauses of one sentence say its content together and one of them negates one of its words (the
+    negation at most :data:`NEGATION_REACH` characters before it):
     精准度去年搞过了，这次不用再提升了 takes back 提升精准度; 只有脱贫户安排联系人，监测户不用安排 takes back
     均安排帮扶联系人. A negation in a clause without the point's words (要落实到位，不能走过场) takes nothing back."""
-    if not point.words or negative:
+    if not point.words:
         return False
+    for clause, _, _ in clauses:
+        share, spans = _found(point, clause)
+        if share < CONTENT_SHARE - 1e-9:
+            continue
+        if WAVED.search(clause):
+            return True
     for (a, _, sa), (b, _, sb) in zip(clauses, clauses[1:]):
         if sa != sb:
+            continue
+        if WAVED.search(b) and (len(WAVED.sub("", b)) <= BARE or _found(point, b)[1]) and \
+                _found(point, a + "，" + b)[0] >= CONTENT_SHARE - 1e-9:
+            return True
+        if negative:
             continue
         for negated in (a, b):
             share, spans = _found(point, negated)
@@ -533,6 +580,10 @@ def too_long(answer: str, model_answer: str) -> bool:
 
 def grade_interview(question: InterviewQuestion, answer: str) -> InterviewGrade:
     """Grade a free-text interview ``answer`` by the key points of ``question`` it covers."""
-    covered = [p for p in question.key_points if point_covered(p, answer)]
+    token = _ASKED.set(_canonical(question.question))
+    try:
+        covered = [p for p in question.key_points if point_covered(p, answer)]
+    finally:
+        _ASKED.reset(token)
     missed = [p for p in question.key_points if p not in covered]
     return InterviewGrade(covered, missed, too_long(answer, question.model_answer))
