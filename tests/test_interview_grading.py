@@ -78,6 +78,12 @@ def test_everyday_phrases_of_the_lexicon_count():
     assert not point_covered(KeyPoint(point="脱贫监测对象必抽"), "监测户不一定抽得到")
 
 
+def test_how_often_is_not_interchangeable():
+    monthly = KeyPoint(point="每月至少研究一次")
+    assert point_covered(monthly, "中队每个月至少研究一次")
+    assert not point_covered(monthly, "中队每个季度至少研究一次")
+
+
 def test_which_office_leads_is_not_interchangeable():
     assert not point_covered(KeyPoint(point="农业农村局牵头，各镇落实"), "人社局牵头，各镇落实")
     assert point_covered(KeyPoint(point="农业农村局牵头，各镇落实"), "由农业农村局牵头各镇落实")
