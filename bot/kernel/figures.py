@@ -12,6 +12,7 @@ written or spoken          read as
 三千五块, 三千五百块钱     3500元
 百分之零点五, 0.5 %        0.5%
 两成, 九成以上             20%, 90%以上
+百分百, 百分之百           100%
 七成五                     75%
 千分之五, 零点五个百分点   0.5%
 10月28号                   10月28日
@@ -149,7 +150,7 @@ def to_digits(text: str, keep_wan: bool = False) -> str:
                                  if number(m.group(1)) is not None else m.group(), text)
     text = _RE_PERMILLE_WORDS.sub(lambda m: text_of(number(m.group(1)) / 10) + "%"
                                   if number(m.group(1)) is not None else m.group(), text)
-    text = text.replace("一半", "50%").replace("百分之百", "100%")
+    text = text.replace("一半", "50%").replace("百分之百", "100%").replace("百分百", "100%")
     text = _RE_MIXED.sub(_mixed_to_words, text)
     text = _RE_CN_SPAN.sub(_span_to_digits, text)
     text = _RE_TENTHS_AND.sub(lambda m: f"{int(m.group(1))}{number(m.group(2))}%", text)
