@@ -103,10 +103,10 @@ def measured(path=ANSWERS):
     return measure(kb.interview, load_cases(path))
 
 
-@pytest.mark.parametrize("path, floor, wrong", [(ANSWERS, 0.94, 1), (HOLDOUT, 0.90, 1)],
+@pytest.mark.parametrize("path, floor, wrong", [(ANSWERS, 0.945, 1), (HOLDOUT, 0.91, 0)],
                          ids=["first-set", "holdout"])
 def test_agreement_with_the_independent_sets_does_not_fall(path, floor, wrong):
-    """Floors measured on main (first set 0.943, held-out set 0.905 — see README 'Mock interviews'); history of the
+    """Floors measured on main (first set 0.947, held-out set 0.911 — see README 'Mock interviews'); history of the
     first set: 0.911, 0.872, and 0.789 before the first rewrite."""
     result = measured(path)
     assert result.answers >= 150
@@ -152,3 +152,11 @@ def test_words_of_the_question_need_not_be_repeated_beside_the_figure():
                           entry="t")
     assert grade_interview(q, "要求是百分之九十以上").score == 100
     assert grade_interview(q, "要求是百分之八十以上").score == 0
+
+
+def test_saying_a_harm_will_not_happen_agrees_with_averting_it():
+    water = KeyPoint(point="能有效应对季节性缺水断水")
+    assert point_covered(water, "旱季的时候有备用水源，季节性缺水也不会断水")
+    assert not point_covered(water, "旱季的时候季节性缺水断水没办法应对")
+    # 个别 (a few) is no negation
+    assert point_covered(KeyPoint(point="重点关注个别学生厌学"), "要重点关注个别学生厌学")

@@ -100,7 +100,7 @@ IGNORED_WORDS = frozenset("要 已经 已 均 都 的 地 得 和 及 与 或 �
 NEGATIONS = ("没有", "没", "不", "未", "无需", "无", "别", "杜绝", "禁止", "严禁", "避免")
 #: Words that hold a negation character without negating (不断 = continually; 无论 = whatever; 一户不漏 = all).
 NOT_NEGATIONS = ("不断", "不仅", "不但", "不少", "不管", "无论", "没多久", "不光", "差不多", "不折不扣", "了不起",
-                 "不漏", "不落", "不愁", "非常", "不了", "不起", "不动", "不住", "不能漏", "不能少", "不能落",
+                 "不漏", "不落", "不愁", "非常", "不了", "不起", "不动", "不住", "不能漏", "不能少", "不能落", "个别",
                  "没关系", "无所谓")
 #: Share of a point's content (its words weighted by how telling they are, see :func:`_weight`) that one clause of
 #: the answer must say.
@@ -180,6 +180,8 @@ def _segmenter():
     concepts = {concept for _, concept in _everyday_words().pairs if len(concept) == 2}
     for word in (*groups, *contrasts, *((data or {}).get("words") or []), *concepts):
         jieba.add_word(str(word))
+    for verb in _RE_AVERT.pattern.split("|"):   # 能有效|应对, not 能有|效应|对
+        jieba.add_word(verb, freq=max(jieba.get_FREQ(verb) or 0, 50000))
     return jieba
 
 
@@ -211,13 +213,21 @@ UNKNOWN_WORD_WEIGHT = 10.0
 @dataclass(frozen=True)
 class _Form:
     """One wording of a key point: its content words with their weights, its figures, whether it is itself worded
-    negatively (an odd number of negations) and the words of contrast sets it holds."""
+    negatively (an odd number of negations), the words of contrast sets it holds, and the words it names as a harm
+    to avert (应对…断水, 防止返贫: saying 不会断水 agrees with the point)."""
 
     words: tuple[str, ...]
     weights: tuple[float, ...]
     figures: tuple[figures.Figure, ...]
     negative: bool
     contrasts: tuple[str, ...]
+    averted: frozenset[str] = frozenset()
+
+
+#: Verbs that name a harm to avert after them (应对季节性缺水断水, 防止返贫, 消除风险).
+_RE_AVERT = re.compile(r"应对|防止|防范|避免|解决|消除|杜绝|减少|化解")
+#: How far after such a verb its harm may be named (应对季节性缺水断水: 断水 is 5 characters on).
+AVERT_REACH = 6
 
 
 def _negations(text: str, skip: list[tuple[int, int]] = ()) -> list[int]:
@@ -254,7 +264,9 @@ def _form(text: str) -> _Form:
         if w and w not in IGNORED_WORDS and not w.isdigit() and w not in figures.UNIT_WORDS and w not in words:
             words.append(w)
     contrasts = tuple(w for w in _lexicon()[1] if w in plain)
-    return _Form(tuple(words), tuple(_weight(w) for w in words), found, bool(negs), contrasts)
+    averted = frozenset(w for w in words for m in _RE_AVERT.finditer(plain)
+                        if 0 <= plain.find(w, m.end()) - m.end() <= AVERT_REACH)
+    return _Form(tuple(words), tuple(_weight(w) for w in words), found, bool(negs), contrasts, averted)
 
 
 def _negation_at(text: str, i: int) -> bool:
@@ -391,11 +403,20 @@ def _words_needed(n: int) -> int:
     return n if n <= 2 else math.ceil(n / 2)
 
 
-def _polarity_right(clause: str, spans: list[tuple[int, int]], negative: bool) -> bool:
+def _polarity_right(clause: str, spans: list[tuple[int, int]], negative: bool,
+                    averted: frozenset[str] = frozenset()) -> bool:
     """True when ``clause`` negates (an odd number of negations outside the point's words) exactly when the point
     is worded negatively: 没有户贷企用 makes 无户贷企用, 户贷企用也可以 does not; 中队还没挂牌 does not make
-    中队已经挂牌."""
-    return bool(_negations(clause, spans)) == negative
+    中队已经挂牌. A negation just before a harm the point averts (``averted``: 不会断水 for 应对…断水) agrees with
+    the point and is not counted."""
+    harms = [start for start, end in spans if end and clause[start:end] in averted]
+    negs = [i for i in _negations(clause, spans) if not any(0 < h - i <= NEGATION_REACH for h in harms)]
+    return bool(negs) == negative
+
+
+def _averted(point: _Form) -> frozenset[str]:
+    """The harms ``point`` averts, with their synonyms."""
+    return frozenset(w for word in point.averted for w in synonym_groups().get(word, {word})) | point.averted
 
 
 def _contrast_swapped(contrasts: set[str], clause: str) -> bool:
@@ -435,7 +456,7 @@ def _form_covered(form: _Form, clauses: list[tuple[str, str]], point: _Form, neg
             continue
         if not _figures_right(wanted, said, spans):
             continue
-        if _polarity_right(clause, spans, negative):
+        if _polarity_right(clause, spans, negative, _averted(point)):
             return True
     if not form.words and not point.words and wanted:
         # A point that is only figures (150户, 11月1日至3日): each figure said somewhere in the answer, not negated.
@@ -504,6 +525,7 @@ def _contradicted(point: _Form, clauses: list[tuple[str, str, int]], negative: b
     均安排帮扶联系人. A negation in a clause without the point's words (要落实到位，不能走过场) takes nothing back."""
     if not point.words:
         return False
+    averted = _averted(point)
     for clause, _, _ in clauses:
         share, spans = _found(point, clause)
         if share < CONTENT_SHARE - 1e-9:
@@ -521,8 +543,8 @@ def _contradicted(point: _Form, clauses: list[tuple[str, str, int]], negative: b
         for negated in (a, b):
             share, spans = _found(point, negated)
             # the negation bears on a word of the point: it comes just before it (不用再提升, 不用安排)
-            if not any(0 < start - i <= NEGATION_REACH for i in _negations(negated, spans)
-                       for start, end in spans if end):
+            if not any(0 < start - i <= NEGATION_REACH and negated[start:end] not in averted
+                       for i in _negations(negated, spans) for start, end in spans if end):
                 continue
             if _found(point, a + "，" + b)[0] >= CONTENT_SHARE - 1e-9:
                 return True
