@@ -103,10 +103,10 @@ def measured(path=ANSWERS):
     return measure(kb.interview, load_cases(path))
 
 
-@pytest.mark.parametrize("path, floor, wrong", [(ANSWERS, 0.945, 1), (HOLDOUT, 0.91, 0)],
+@pytest.mark.parametrize("path, floor, wrong", [(ANSWERS, 0.95, 1), (HOLDOUT, 0.91, 0)],
                          ids=["first-set", "holdout"])
 def test_agreement_with_the_independent_sets_does_not_fall(path, floor, wrong):
-    """Floors measured on main (first set 0.947, held-out set 0.911 — see README 'Mock interviews'); history of the
+    """Floors measured on main (first set 0.952, held-out set 0.912 — see README 'Mock interviews'); history of the
     first set: 0.911, 0.872, and 0.789 before the first rewrite."""
     result = measured(path)
     assert result.answers >= 150
@@ -160,3 +160,12 @@ def test_saying_a_harm_will_not_happen_agrees_with_averting_it():
     assert not point_covered(water, "旱季的时候季节性缺水断水没办法应对")
     # 个别 (a few) is no negation
     assert point_covered(KeyPoint(point="重点关注个别学生厌学"), "要重点关注个别学生厌学")
+
+
+def test_a_shorter_wording_that_is_waved_away_earns_nothing():
+    change = KeyPoint(point="退休、工作调整", accept=["退休"])
+    assert not point_covered(change, "联系人退休了就算了，单位不用再派人")
+    assert point_covered(change, "联系人退休了要及时调整，单位马上再派人")
+    assert not point_covered(KeyPoint(point="解除风险合规、准确"), "风险解除差不多就行")
+    # 不找准不放过 is no denial
+    assert point_covered(KeyPoint(point="反馈问题整改"), "切实做到反馈问题不找准不放过、整改不彻底不放过")

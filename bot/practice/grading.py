@@ -100,7 +100,7 @@ IGNORED_WORDS = frozenset("要 已经 已 均 都 的 地 得 和 及 与 或 �
 NEGATIONS = ("没有", "没", "不", "未", "无需", "无", "别", "杜绝", "禁止", "严禁", "避免")
 #: Words that hold a negation character without negating (不断 = continually; 无论 = whatever; 一户不漏 = all).
 NOT_NEGATIONS = ("不断", "不仅", "不但", "不少", "不管", "无论", "没多久", "不光", "差不多", "不折不扣", "了不起",
-                 "不漏", "不落", "不愁", "非常", "不了", "不起", "不动", "不住", "不能漏", "不能少", "不能落", "个别",
+                 "不漏", "不落", "不愁", "非常", "不了", "不起", "不动", "不住", "不能漏", "不能少", "不能落", "个别", "不放过",
                  "没关系", "无所谓")
 #: Share of a point's content (its words weighted by how telling they are, see :func:`_weight`) that one clause of
 #: the answer must say.
@@ -230,10 +230,16 @@ _RE_AVERT = re.compile(r"应对|防止|防范|避免|解决|消除|杜绝|减少
 AVERT_REACH = 6
 
 
+#: 不X不放过, 不X不罢休: "until X" — the negations say no denial.
+_RE_UNTIL = re.compile(r"不[^不，,。；;]{1,4}不(?:放过|罢休|收兵)")
+
+
 def _negations(text: str, skip: list[tuple[int, int]] = ()) -> list[int]:
     """Where ``text`` negates: the start of each negation word that is not part of a word that does not negate
-    (:data:`NOT_NEGATIONS`), not an A-not-A question (有没有, 是不是, 消没消除) and not inside a span of ``skip``."""
+    (:data:`NOT_NEGATIONS`), not an A-not-A question (有没有, 是不是, 消没消除), not in 不…不放过 (问题不找准不放过:
+    no letting go until it is found) and not inside a span of ``skip``."""
     out = []
+    skip = [*skip, *(m.span() for m in _RE_UNTIL.finditer(text))]
     for i in range(len(text)):
         if not _negation_at(text, i) or any(s <= i < e for s, e in skip):
             continue
@@ -509,7 +515,7 @@ def _readings(answer: str) -> tuple[list[tuple[str, str, int]], ...]:
 
 #: Words that wave a requirement away (退休了就算了, 没入住也没关系, 后期不用管): the clause — or a bare one after
 #: it (…替代上岗，这个没关系) — takes back the point it names, whichever way the point is worded.
-WAVED = re.compile(r"就算了|没关系|无所谓|不用管|不归[^，,。；;]{0,4}管|不管了")
+WAVED = re.compile(r"就算了|没关系|无所谓|不用管|不归[^，,。；;]{0,4}管|不管了|差不多就行|差不多就可以")
 #: A clause this short once the waving words are out says nothing of its own (这个没关系, 也无所谓).
 BARE = 3
 #: How far before a word of a point a negation may stand and still bear on it (不用再提升: 3).
@@ -517,12 +523,13 @@ NEGATION_REACH = 3
 
 
 def _contradicted(point: _Form, clauses: list[tuple[str, str, int]], negative: bool) -> bool:
-    """True when the answer takes the point back: a clause saying the point's content waves it away
-    (:data:`WAVED`, also from a bare clause after it; 就行 is not one: 不低于50%就行 says the point); or, for a positively worded point, two
-    neighbouring clauses of one sentence say its content together and one of them negates one of its words (the
-    negation at most :data:`NEGATION_REACH` characters before it):
+    """True when the answer takes the point (in this wording) back: a clause saying its content waves it away
+    (:data:`WAVED`, also from a bare clause after it; 就行 alone is not one: 不低于50%就行 says the point); or, for
+    a positively worded point, two neighbouring clauses of one sentence say its content together and one of them
+    negates one of its words (the negation at most :data:`NEGATION_REACH` characters before it):
     精准度去年搞过了，这次不用再提升了 takes back 提升精准度; 只有脱贫户安排联系人，监测户不用安排 takes back
-    均安排帮扶联系人. A negation in a clause without the point's words (要落实到位，不能走过场) takes nothing back."""
+    均安排帮扶联系人. A negation in a clause without the point's words (要落实到位，不能走过场) takes nothing back;
+    nor does one before the question's words (问题不找准不放过 is no denial of 问题整改)."""
     if not point.words:
         return False
     averted = _averted(point)
@@ -568,7 +575,8 @@ def point_covered(point: KeyPoint, answer: str) -> bool:
             negative = whole.negative if whole.negative and not form.negative and set(form.words) & set(whole.words) \
                 else form.negative
             if _form_covered(form, clauses, whole, negative):
-                return True
+                # the wording that made the point must not be taken back either (联系人退休了就算了 for 退休)
+                return form is whole or not _contradicted(form, clauses, negative)
     return False
 
 
