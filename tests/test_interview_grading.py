@@ -103,10 +103,10 @@ def measured(path=ANSWERS):
     return measure(kb.interview, load_cases(path))
 
 
-@pytest.mark.parametrize("path, floor, wrong", [(ANSWERS, 0.95, 1), (HOLDOUT, 0.91, 0)],
+@pytest.mark.parametrize("path, floor, wrong", [(ANSWERS, 0.95, 0), (HOLDOUT, 0.91, 0)],
                          ids=["first-set", "holdout"])
 def test_agreement_with_the_independent_sets_does_not_fall(path, floor, wrong):
-    """Floors measured on main (first set 0.952, held-out set 0.912 — see README 'Mock interviews'); history of the
+    """Floors measured on main (first set 0.953, held-out set 0.912 — see README 'Mock interviews'); history of the
     first set: 0.911, 0.872, and 0.789 before the first rewrite."""
     result = measured(path)
     assert result.answers >= 150
@@ -114,10 +114,22 @@ def test_agreement_with_the_independent_sets_does_not_fall(path, floor, wrong):
     assert result.wrong_figures <= wrong, result.line()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 target not reached yet: see README 'Mock interviews' figures")
 def test_agreement_target_of_issue_11():
+    """Issue 11: ≥ 95 % of points graded as the human did, no wrong figure credited (on the first set; the held-out
+    set, written later by another person, is at 0.912 and 0: see README 'Mock interviews')."""
     result = measured()
     assert result.rate >= 0.95 and result.wrong_figures == 0, result.line()
+
+
+def test_a_passage_on_another_part_of_the_plan_answers_another_question():
+    from bot.kernel.models import InterviewQuestion
+    from bot.practice.grading import grade_interview
+    q = InterviewQuestion(id="iv.t", roles=["village_secretary"], question="产业奖补政策是怎么规定的？",
+                          key_points=[KeyPoint(point="10月底前必须发放到位")], model_answer="10月底前必须发放到位。",
+                          entry="t")
+    assert grade_interview(q, "就业激励奖补政策，10月底前必须发放到位").score == 0
+    assert grade_interview(q, "产业奖补10月底前必须发放到位").score == 100
+    assert grade_interview(q, "10月底前必须发放到位").score == 100
 
 
 def test_grade_interview_command(tmp_path):

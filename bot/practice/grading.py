@@ -146,12 +146,13 @@ def _canonical(text: str, answer: bool = False) -> str:
 
 
 @lru_cache(maxsize=1)
-def _lexicon() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+def _lexicon() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """Read ``knowledge/interview_synonyms.yaml``: (word → its synonym group, word → the other words of its
-    contrast set). Raises ValueError when ``groups`` or ``contrasts`` is not a list of lists of words."""
+    contrast set, word → the other words of its topic set). Raises ValueError when ``groups``, ``contrasts`` or
+    ``topics`` is not a list of lists of words."""
     data = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) if SYNONYMS_FILE.is_file() else {}
     out: list[dict[str, frozenset[str]]] = []
-    for key in ("groups", "contrasts"):
+    for key in ("groups", "contrasts", "topics"):
         sets = (data or {}).get(key, [])
         if not isinstance(sets, list) or not all(isinstance(g, list) and all(isinstance(w, str) for w in g)
                                                  for g in sets):
@@ -161,7 +162,7 @@ def _lexicon() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
             for w in group:
                 table[w] = table.get(w, frozenset()) | frozenset(group)
         out.append(table)
-    return out[0], {w: others - {w} for w, others in out[1].items()}
+    return out[0], *({w: others - {w} for w, others in table.items()} for table in out[1:])
 
 
 def synonym_groups() -> dict[str, frozenset[str]]:
@@ -174,7 +175,7 @@ def _segmenter():
     import jieba  # here: loading its dictionary takes about a second, and only interview grading needs it
 
     jieba.setLogLevel(logging.WARNING)
-    groups, contrasts = _lexicon()
+    groups, contrasts, _ = _lexicon()
     data = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) if SYNONYMS_FILE.is_file() else {}
     # The plan's two-character terms (必抽: not 户|必|抽); longer ones stay cut, so a part of one can be said alone.
     concepts = {concept for _, concept in _everyday_words().pairs if len(concept) == 2}
@@ -608,11 +609,22 @@ def too_long(answer: str, model_answer: str) -> bool:
     return len(answer) > max(LONG_ANSWER_CHARS, TOO_LONG_FACTOR * len(model_answer))
 
 
+def off_topic(question: str, answer: str) -> str | None:
+    """The word of a topic set (``topics:`` in ``knowledge/interview_synonyms.yaml``) the ``question`` asks about
+    when ``answer`` never says it but says another of its set instead (asked about 产业奖补, a passage on 就业激励奖补 answers another question), else None."""
+    asked, said = _canonical(question), _canonical(answer, answer=True)
+    for word, others in _lexicon()[2].items():
+        if word in asked and word not in said and any(o in said and o not in asked for o in others):
+            return word
+    return None
+
+
 def grade_interview(question: InterviewQuestion, answer: str) -> InterviewGrade:
     """Grade a free-text interview ``answer`` by the key points of ``question`` it covers."""
     token = _ASKED.set(_canonical(question.question))
     try:
-        covered = [p for p in question.key_points if point_covered(p, answer)]
+        off = off_topic(question.question, answer)
+        covered = [] if off else [p for p in question.key_points if point_covered(p, answer)]
     finally:
         _ASKED.reset(token)
     missed = [p for p in question.key_points if p not in covered]
