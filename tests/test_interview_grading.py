@@ -181,3 +181,20 @@ def test_a_shorter_wording_that_is_waved_away_earns_nothing():
     assert not point_covered(KeyPoint(point="解除风险合规、准确"), "风险解除差不多就行")
     # 不找准不放过 is no denial
     assert point_covered(KeyPoint(point="反馈问题整改"), "切实做到反馈问题不找准不放过、整改不彻底不放过")
+
+
+def test_a_malformed_synonyms_file_names_file_line_and_field(tmp_path):
+    from bot.kernel.yamlfile import DataFileError
+    from bot.practice.grading import load_synonyms
+    bad = tmp_path / "interview_synonyms.yaml"
+    bad.write_text("groups:\n  - [提升, 提高]\n  - oops: 1\nfoo: 2\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as exc:
+        load_synonyms(bad)
+    said = [str(e) for e in exc.value.errors]
+    assert any(":3: groups.1" in e for e in said) and any(":4: foo" in e for e in said), said
+
+
+def test_the_shipped_synonyms_file_loads():
+    from bot.practice.grading import load_synonyms
+    data = load_synonyms()
+    assert data.groups and data.contrasts and data.topics

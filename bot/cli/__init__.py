@@ -61,6 +61,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(err)
             print(f"{len(exc.errors)} error(s)")
             return 1
+    synonyms = kroot / "interview_synonyms.yaml"   # [practice] the interview grader's word groups
+    if synonyms.is_file():
+        from bot.practice.grading import load_synonyms
+        try:
+            print(f"ok: {len(load_synonyms(synonyms).groups)} interview synonym groups")
+        except DataFileError as exc:
+            for err in exc.errors:
+                print(err)
+            print(f"{len(exc.errors)} error(s)")
+            return 1
     for note in kb.notes:
         print(f"note: {note}")
     print(f"ok: {len(kb.entries)} entries, {len(kb.questions)} quiz questions, "

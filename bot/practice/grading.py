@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from pydantic import Field
 
 from bot.kernel import figures
-from bot.kernel.models import InterviewQuestion, KeyPoint, QuizQuestion
+from bot.kernel.models import InterviewQuestion, KeyPoint, NonEmpty, QuizQuestion, Strict
 from bot.kernel.text import normalise, syllable
+from bot.kernel.yamlfile import load_model
 
 _RE_NOISE = re.compile(r"[^\u4e00-\u9fff0-9a-z.%]+")
 # Words around a figure that do not change it: "75%以上" answers "75%", "10月底前" answers "10月底". Words of
@@ -147,22 +148,37 @@ def _canonical(text: str, answer: bool = False) -> str:
 
 @lru_cache(maxsize=1)
 def _lexicon() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, frozenset[str]]]:
-    """Read ``knowledge/interview_synonyms.yaml``: (word → its synonym group, word → the other words of its
-    contrast set, word → the other words of its topic set). Raises ValueError when ``groups``, ``contrasts`` or
-    ``topics`` is not a list of lists of words."""
-    data = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) if SYNONYMS_FILE.is_file() else {}
+    """Read ``knowledge/interview_synonyms.yaml`` (:func:`load_synonyms`): (word → its synonym group, word → the
+    other words of its contrast set, word → the other words of its topic set). Raises
+    :class:`bot.kernel.yamlfile.DataFileError` (file, line and field of each problem) when the file is malformed."""
+    data = load_synonyms().model_dump()
     out: list[dict[str, frozenset[str]]] = []
     for key in ("groups", "contrasts", "topics"):
-        sets = (data or {}).get(key, [])
-        if not isinstance(sets, list) or not all(isinstance(g, list) and all(isinstance(w, str) for w in g)
-                                                 for g in sets):
-            raise ValueError(f"{SYNONYMS_FILE}: expected `{key}:` a list of lists of words")
+        sets = data[key]
         table: dict[str, frozenset[str]] = {}
         for group in sets:
             for w in group:
                 table[w] = table.get(w, frozenset()) | frozenset(group)
         out.append(table)
     return out[0], *({w: others - {w} for w, others in table.items()} for table in out[1:])
+
+
+class SynonymsFile(Strict):
+    """``knowledge/interview_synonyms.yaml``: ``groups`` of words that mean the same in an answer, ``contrasts``
+    (sets whose words cannot stand in for one another), ``topics`` (parts of the plan that answer different
+    questions) and ``words`` (terms jieba must keep whole)."""
+
+    groups: list[list[NonEmpty]] = Field(default_factory=list)
+    contrasts: list[list[NonEmpty]] = Field(default_factory=list)
+    topics: list[list[NonEmpty]] = Field(default_factory=list)
+    words: list[NonEmpty] = Field(default_factory=list)
+
+
+def load_synonyms(path: Path = SYNONYMS_FILE) -> SynonymsFile:
+    """Load and check the synonyms file (an absent file is empty). Raises DataFileError naming file, line, field."""
+    if not path.is_file():
+        return SynonymsFile()
+    return load_model(path, SynonymsFile, "knowledge/interview_synonyms.yaml" if path == SYNONYMS_FILE else None)
 
 
 def synonym_groups() -> dict[str, frozenset[str]]:
@@ -176,10 +192,9 @@ def _segmenter():
 
     jieba.setLogLevel(logging.WARNING)
     groups, contrasts, _ = _lexicon()
-    data = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) if SYNONYMS_FILE.is_file() else {}
     # The plan's two-character terms (必抽: not 户|必|抽); longer ones stay cut, so a part of one can be said alone.
     concepts = {concept for _, concept in _everyday_words().pairs if len(concept) == 2}
-    for word in (*groups, *contrasts, *((data or {}).get("words") or []), *concepts):
+    for word in (*groups, *contrasts, *load_synonyms().words, *concepts):
         jieba.add_word(str(word))
     for verb in _RE_AVERT.pattern.split("|"):   # 能有效|应对, not 能有|效应|对
         jieba.add_word(verb, freq=max(jieba.get_FREQ(verb) or 0, 50000))
