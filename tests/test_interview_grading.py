@@ -103,10 +103,10 @@ def measured(path=ANSWERS):
     return measure(kb.interview, load_cases(path))
 
 
-@pytest.mark.parametrize("path, floor, wrong", [(ANSWERS, 0.95, 0), (HOLDOUT, 0.91, 0)],
+@pytest.mark.parametrize("path, floor, wrong", [(ANSWERS, 0.955, 0), (HOLDOUT, 0.92, 0)],
                          ids=["first-set", "holdout"])
 def test_agreement_with_the_independent_sets_does_not_fall(path, floor, wrong):
-    """Floors measured on main (first set 0.953, held-out set 0.912 — see README 'Mock interviews'); history of the
+    """Floors measured on main (first set 0.957, held-out set 0.928 — see README 'Mock interviews'); history of the
     first set: 0.911, 0.872, and 0.789 before the first rewrite."""
     result = measured(path)
     assert result.answers >= 150
@@ -116,7 +116,7 @@ def test_agreement_with_the_independent_sets_does_not_fall(path, floor, wrong):
 
 def test_agreement_target_of_issue_11():
     """Issue 11: ≥ 95 % of points graded as the human did, no wrong figure credited (on the first set; the held-out
-    set, written later by another person, is at 0.912 and 0: see README 'Mock interviews')."""
+    set, written later by another person, is at 0.928 and 0: see README 'Mock interviews')."""
     result = measured()
     assert result.rate >= 0.95 and result.wrong_figures == 0, result.line()
 
@@ -198,3 +198,38 @@ def test_the_shipped_synonyms_file_loads():
     from bot.practice.grading import load_synonyms
     data = load_synonyms()
     assert data.groups and data.contrasts and data.topics
+
+
+def test_every_model_answer_scores_full_marks():
+    """The reference answer the bot shows after each question must pass its own grader."""
+    from bot.practice.grading import grade_interview
+    kb = knowledge.load(knowledge.DEFAULT_KNOWLEDGE, knowledge.DEFAULT_QUIZZES)
+    low = {q.id: [p.point for p in g.missed] for q in kb.interview
+           if (g := grade_interview(q, q.model_answer)).score < 100}
+    assert not low, low
+
+
+@pytest.mark.parametrize("point, answer, ok", [
+    # a negation bears on what it modifies: a modifier (未消除的), a problem watched for (关注…没有…问题), a question
+    ("高于纳入监测时的收入", "风险未消除的监测对象要高于纳入监测时的收入", True),
+    ("单位及时安排人员衔接", "重点关注联系人退休、调整等，单位没有及时安排人员衔接问题", True),
+    ("经济收入变化情况", "问农户家里经济收入有没有变化、两不愁三保障做到没有、有没有该纳入没纳入的", True),
+    # … and only on its own item of a list and those after it
+    ("无体外循环", "不能有该纳没纳、放在外面帮的体外循环", True),
+    # a question answered at once by a denial, a short denial after the point, what cannot be done
+    ("群众看病方便", "合格村医？没有。看病方便？不方便。", False),
+    ("群众看病方便", "看病方便吗？方便，卫生室就在村里。", True),
+    ("逾期率低于0.5%", "逾期率低于0.5%？我们村做不到", False),
+    ("能有效应对季节性缺水断水", "旱季缺水断水应对不了", False),
+    ("吃住在村", "队员都不住在村里", False),
+    ("查阅资料", "查阅资料这些都是乡镇的事，这个跟我们没关系", False),
+    ("无体外循环", "体外循环也没事", False),
+    # naming the harm is not averting it; the lexicon's topic phrases do not turn a complaint into the point
+    ("能有效应对季节性缺水断水", "季节性缺水断水经常发生", False),
+    ("群众看病方便", "村医不合格，看病难", False),
+    ("供水设施设备运维管护到位", "供水设施没人管护", False),
+    # 每两个月 is another period than 每月
+    ("每月至少研究一次", "中队挂牌了，每两个月至少研究一次", False),
+])
+def test_what_a_negation_bears_on(point, answer, ok):
+    assert point_covered(KeyPoint(point=point), answer) is ok

@@ -100,9 +100,10 @@ IGNORED_WORDS = frozenset("要 已经 已 均 都 的 地 得 和 及 与 或 �
 #: Words that negate what follows in their clause (a key point's polarity and an answer's).
 NEGATIONS = ("没有", "没", "不", "未", "无需", "无", "别", "杜绝", "禁止", "严禁", "避免")
 #: Words that hold a negation character without negating (不断 = continually; 无论 = whatever; 一户不漏 = all).
+#: (应对不了, 住不进 and 交不起 do negate: what cannot be done is not done.)
 NOT_NEGATIONS = ("不断", "不仅", "不但", "不少", "不管", "无论", "没多久", "不光", "差不多", "不折不扣", "了不起",
-                 "不漏", "不落", "不愁", "非常", "不了", "不起", "不动", "不住", "不能漏", "不能少", "不能落", "个别", "不放过",
-                 "没关系", "无所谓")
+                 "不漏", "不落", "不愁", "非常", "少不了", "免不了", "离不了", "忘不了", "错不了", "对不起", "忍不住",
+                 "禁不住", "不动产", "不能漏", "不能少", "不能落", "个别", "不放过", "有无", "没关系", "无所谓")
 #: Share of a point's content (its words weighted by how telling they are, see :func:`_weight`) that one clause of
 #: the answer must say.
 CONTENT_SHARE = 0.55
@@ -126,6 +127,9 @@ _DIRECTIONS = (
     (re.compile(r"高于|超过|多于"), "≻"),
 )
 _RE_NOISE_POINT = re.compile(r"[^\u4e00-\u9fff0-9a-z.%≥≤≻⩾]+")
+#: An answer's clause keeps its 、: a negation bears only on the item of a list it stands in (收入有没有变化、
+#: 风险消除了、有没有该纳入没纳入的: the last item's 没 says nothing of the first).
+_RE_NOISE_CLAUSE = re.compile(r"[^\u4e00-\u9fff0-9a-z.%≥≤≻⩾、]+")
 #: A target said in an answer (要90%): an "at least" that answers a comparison with a figure (90%以上), never one
 #: with a reference (不低于全省平均值 is not 要达到100%).
 TARGET = "⩾"
@@ -157,6 +161,8 @@ def _lexicon() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], di
         sets = data[key]
         table: dict[str, frozenset[str]] = {}
         for group in sets:
+            if key != "groups":   # compared with answers in their canonical form (每两个月 → 每2个月)
+                group = [_canonical(w) for w in group]
             for w in group:
                 table[w] = table.get(w, frozenset()) | frozenset(group)
         out.append(table)
@@ -241,7 +247,9 @@ class _Form:
 
 
 #: Verbs that name a harm to avert after them (应对季节性缺水断水, 防止返贫, 消除风险).
-_RE_AVERT = re.compile(r"应对|防止|防范|避免|解决|消除|杜绝|减少|化解")
+_RE_AVERT = re.compile(r"应对|防止|防范|解决|消除|减少|化解")   # (避免, 杜绝 are negations: the point is negative)
+#: Nouns that make 防止…/消除… the name of a thing (防止规模性返贫工作预案, 防止返贫监测机制), not a harm averted.
+_RE_NAMED = re.compile(r"预案|机制|专班|方案|小组|措施|政策|工作")
 #: How far after such a verb its harm may be named (应对季节性缺水断水: 断水 is 5 characters on).
 AVERT_REACH = 6
 
@@ -250,14 +258,28 @@ AVERT_REACH = 6
 _RE_UNTIL = re.compile(r"不[^不，,。；;]{1,4}不(?:放过|罢休|收兵)")
 
 
+#: 关注/排查…问题: what follows names a problem to watch for; its negations describe the problem (also across
+#: the commas of one sentence: 重点关注…因退休、工作调整等，单位没有及时安排人员衔接问题).
+_RE_PROBLEM = re.compile(r"(?:关注|排查|纠正|查找)[^。；;!?！？\n]{0,40}?(?:问题|现象)")
+#: A question inside an answer (有没有该纳入没纳入的, 是不是真的没有了, 三保障做到没有): its negations ask, they
+#: deny nothing.
+_RE_ASKING = re.compile(r"(?:有没有|是不是|是否|能不能|会不会)[^、，,。；;]*|[^、，,。；;]*(?:到|了|过|好)没有(?=[、，,。；;]|$)")
+#: A negation inside a modifier: 未消除的监测对象, 没有劳动能力的人 (a 的 within a few characters, then a noun).
+_RE_MODIFIER = re.compile(r"(?:没有|没|不|未|无)[^，,。；;的不没未无]{1,4}的(?=[\u4e00-\u9fff])(?!话)")
+
+
 def _negations(text: str, skip: list[tuple[int, int]] = ()) -> list[int]:
     """Where ``text`` negates: the start of each negation word that is not part of a word that does not negate
     (:data:`NOT_NEGATIONS`), not an A-not-A question (有没有, 是不是, 消没消除), not in 不…不放过 (问题不找准不放过:
-    no letting go until it is found) and not inside a span of ``skip``."""
+    no letting go until it is found), not inside a question (有没有该纳入没纳入的), not describing a problem to watch for (重点关注…未及时纳入监测问题), not in a
+    modifier (风险未消除的监测对象: the negation says which ones, it denies nothing) and not inside a span of
+    ``skip``."""
     out = []
-    skip = [*skip, *(m.span() for m in _RE_UNTIL.finditer(text))]
+    skip = [*skip, *(m.span() for rx in (_RE_UNTIL, _RE_PROBLEM, _RE_ASKING) for m in rx.finditer(text))]
     for i in range(len(text)):
         if not _negation_at(text, i) or any(s <= i < e for s, e in skip):
+            continue
+        if _RE_MODIFIER.match(text, i):
             continue
         if 0 < i < len(text) - 1 and text[i] in "不没" and (text[i - 1] == text[i + 1] or text[i - 1:i + 2] == "有没有"):
             continue
@@ -266,6 +288,19 @@ def _negations(text: str, skip: list[tuple[int, int]] = ()) -> list[int]:
             continue   # 没有, 无需: one negation
         out.append(i)
     return out
+
+
+def _without_negations(text: str) -> str:
+    """``text`` with its negation words left out (inside a problem to watch for, see :data:`_RE_PROBLEM`)."""
+    chars, i = list(text), 0
+    while i < len(text):
+        if _negation_at(text, i):
+            length = max(len(n) for n in NEGATIONS if text.startswith(n, i))
+            chars[i:i + length] = [""] * length
+            i += length
+        else:
+            i += 1
+    return "".join(chars)
 
 
 @lru_cache(maxsize=4096)
@@ -287,7 +322,8 @@ def _form(text: str) -> _Form:
             words.append(w)
     contrasts = tuple(w for w in _lexicon()[1] if w in plain)
     averted = frozenset(w for w in words for m in _RE_AVERT.finditer(plain)
-                        if 0 <= plain.find(w, m.end()) - m.end() <= AVERT_REACH)
+                        if 0 <= plain.find(w, m.end()) - m.end() <= AVERT_REACH
+                        and not _RE_NAMED.search(plain, m.end()))
     return _Form(tuple(words), tuple(_weight(w) for w in words), found, bool(negs), contrasts, averted)
 
 
@@ -433,12 +469,27 @@ def _polarity_right(clause: str, spans: list[tuple[int, int]], negative: bool,
     the point and is not counted."""
     harms = [start for start, end in spans if end and clause[start:end] in averted]
     negs = [i for i in _negations(clause, spans) if not any(0 < h - i <= NEGATION_REACH for h in harms)]
+    said = [start for start, end in spans if end]
+    if "、" in clause and said:
+        # a negation bears on its own item of a list and those after it (不能有A、B), not those before
+        item = [clause.count("、", 0, k) for k in range(len(clause) + 1)]   # which item of the list each char is in
+        negs = [i for i in negs if any(item[i] <= item[k] for k in said)]
     return bool(negs) == negative
 
 
 def _averted(point: _Form) -> frozenset[str]:
     """The harms ``point`` averts, with their synonyms."""
     return frozenset(w for word in point.averted for w in synonym_groups().get(word, {word})) | point.averted
+
+
+def _averting_said(clause: str, spans: list[tuple[int, int]], point: _Form) -> bool:
+    """For a point that averts a harm (应对季节性缺水断水): True when the clause says the averting (应对, 防止 …) or
+    denies the harm (不会断水); False when it only names the harm (季节性缺水断水经常发生). True for other points."""
+    averted = _averted(point)
+    harms = [start for start, end in spans if end and clause[start:end] in averted]
+    if not harms or _RE_AVERT.search(clause):
+        return True
+    return any(0 < h - i <= NEGATION_REACH for i in _negations(clause) for h in harms)
 
 
 def _contrast_swapped(contrasts: set[str], clause: str) -> bool:
@@ -478,7 +529,7 @@ def _form_covered(form: _Form, clauses: list[tuple[str, str]], point: _Form, neg
             continue
         if not _figures_right(wanted, said, spans):
             continue
-        if _polarity_right(clause, spans, negative, _averted(point)):
+        if _polarity_right(clause, spans, negative, _averted(point)) and _averting_said(clause, spans, point):
             return True
     if not form.words and not point.words and wanted:
         # A point that is only figures (150户, 11月1日至3日): each figure said somewhere in the answer, not negated.
@@ -488,15 +539,37 @@ def _form_covered(form: _Form, clauses: list[tuple[str, str]], point: _Form, neg
     return False
 
 
+#: Longest reply (characters) that, right after a question of the speaker's own, answers it (没有。我们村做不到。).
+SHORT_REPLY = 10
+_RE_SENTENCE_KEEP = re.compile(r"([。；;！!？?\n]+)")
+
+
+def _sentences(text: str) -> list[str]:
+    """``text`` cut into sentences; a sentence asking something (…？) and a short denial right after it
+    (:data:`SHORT_REPLY`) are one: the denial answers the question (逾期率低于0.5%？我们村做不到)."""
+    pieces = _RE_SENTENCE_KEEP.split(text)
+    out: list[str] = []
+    asked = False
+    for body, end in zip(pieces[::2], [*pieces[1::2], ""]):
+        reply = _RE_NOISE_POINT.sub("", body)
+        if asked and out and 0 < len(reply) <= SHORT_REPLY and _negations(reply):
+            out[-1] += reply
+        else:
+            out.append(body)
+        asked = "？" in end or "?" in end
+    return out
+
+
 def _clauses(answer: str) -> list[tuple[str, str, int]]:
     """The answer's clauses (cut at ，。；！？：, brackets and line ends), each in :func:`_canonical` form. A clause
     that holds no figure runs on to the next clause of its sentence that holds one (访谈市县…干部，包括…，共访谈15人):
     each clause comes as (the clause, the clause with its run-on, the number of its sentence), the point's words,
     comparisons and negations are looked for in the clause, its figures in the run-on. A sentence ends at 。；！？
-    and line ends."""
+    and line ends; a question answered at once by a short denial (合格村医？没有。看病方便？不方便。) is one clause."""
     out = []
-    for number, sentence in enumerate(_RE_SENTENCE.split(_canonical(answer, answer=True))):
-        parts = [c for c in (_RE_NOISE_POINT.sub("", part) for part in _RE_CLAUSE.split(sentence)) if c]
+    for number, sentence in enumerate(_sentences(_canonical(answer, answer=True))):
+        sentence = _RE_PROBLEM.sub(lambda m: _without_negations(m.group()), sentence)
+        parts = [c for c in (_RE_NOISE_CLAUSE.sub("", part).strip("、") for part in _RE_CLAUSE.split(sentence)) if c]
         for i, part in enumerate(parts):
             text = part
             if not figures.FIGURE_PATTERN.search(part):
@@ -521,19 +594,39 @@ def _everyday_words():
 @lru_cache(maxsize=64)
 def _readings(answer: str) -> tuple[list[tuple[str, str, int]], ...]:
     """The answer's clauses as typed, and (when the lexicon finds everyday phrases in it) as the plan would say it
-    (:func:`_everyday_words`); a point is made when either reading makes it."""
+    (:func:`_everyday_words`, only the phrases whose sense the plan's word keeps: :func:`_sounds_negative`); a point
+    is made when either reading makes it."""
     readings = [_clauses(answer)]
-    rewritten, hits = _everyday_words().apply(normalise(answer))
+    plain = normalise(answer)
+    hits = [h for h in _everyday_words().find(plain) if _sounds_negative(h.phrase) == _sounds_negative(h.concept)]
     if hits:
-        readings.append(_clauses(rewritten))
+        out, pos = [], 0
+        for h in hits:
+            out += [plain[pos:h.start], " ", h.concept, " "]   # apart: 可以|上年度 must not read 以上
+            pos = h.end
+        readings.append(_clauses("".join(out) + plain[pos:]))
     return tuple(readings)
+
+
+#: Characters that give a word a bad sense besides negations (看病难, 烂房子; 失学辍学, 滞销, 危房).
+_BAD_SENSE = set("难乱差烂破坏失辍滞缺断危漏欠拖")
+
+
+def _sounds_negative(text: str) -> bool:
+    """True when ``text`` has a bad or negated sense (有没有 is a question, not a negation). The lexicon maps phrases to a topic for the Q&A (看病难 →
+    看病方便); grading keeps only the mappings that keep the sense (不想读书 → 失学辍学, 搬进去住 → 竣工入住)."""
+    return bool(_negations(text)) or any(c in _BAD_SENSE for c in text)
 
 
 #: Words that wave a requirement away (退休了就算了, 没入住也没关系, 后期不用管): the clause — or a bare one after
 #: it (…替代上岗，这个没关系) — takes back the point it names, whichever way the point is worded.
-WAVED = re.compile(r"就算了|没关系|无所谓|不用管|不归[^，,。；;]{0,4}管|不管了|差不多就行|差不多就可以")
+#: A short clause after the point's that denies it was done or known (我们村做不到, 这些我都没听说过): the
+#: point is taken back as by :data:`WAVED`.
+DENIED = re.compile(r"(?:做不到|达不到|办不到|没做到|没达到|没有做|没做|没搞|没有搞|没听说过?|不知道|不清楚|不了解)"
+                    r"(?:过|的|了|啊|呢)?$|^(?:这些|这个|那些|那个)[^，,。；;]{0,6}(?:没|不|未)")
+WAVED = re.compile(r"就算了|没关系|无所谓|不用管|不归[^，,。；;]{0,4}管|不管了|差不多就行|差不多就可以|也没事|没啥事")
 #: A clause this short once the waving words are out says nothing of its own (这个没关系, 也无所谓).
-BARE = 3
+BARE = 4
 #: How far before a word of a point a negation may stand and still bear on it (不用再提升: 3).
 NEGATION_REACH = 3
 
@@ -560,6 +653,8 @@ def _contradicted(point: _Form, clauses: list[tuple[str, str, int]], negative: b
             continue
         if WAVED.search(b) and (len(WAVED.sub("", b)) <= BARE or _found(point, b)[1]) and \
                 _found(point, a + "，" + b)[0] >= CONTENT_SHARE - 1e-9:
+            return True
+        if DENIED.search(b) and len(b) <= SHORT_REPLY + 2 and _found(point, a)[0] >= CONTENT_SHARE - 1e-9:
             return True
         if negative:
             continue
