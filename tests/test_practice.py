@@ -127,6 +127,40 @@ def test_mock_interview_grades_key_points_and_lists_what_was_missed(chat, store,
                                                      for q in session.question_ids)
 
 
+def test_an_interview_answer_with_nothing_to_grade_keeps_the_question(chat, store, dialog):
+    register(chat, role="村党组织书记")
+    chat.say("/interview")
+    person = store.person("cli:tester")
+    session = store.open_session(person.id)
+    for nothing in ("👍👍", "<script>alert(1)</script>", "？？"):
+        replies = chat.say(nothing)
+        assert "没看到文字内容" in replies[0].text and "评估组问：" in replies[1].text
+    assert store.open_session(person.id).position == session.position == 0
+    assert store.db["interview_points"].count == 0
+
+
+def test_a_new_practice_says_an_unfinished_interview_is_not_scored(chat, store):
+    register(chat, role="村党组织书记")
+    chat.say("/interview")
+    assert "模拟访谈没有答完，已结束，不计分" in chat.say("/practice")[0].text
+    assert "上一组练习已结束" in chat.say("/practice")[0].text
+
+
+def test_the_end_of_an_interview_names_the_rules_mark(chat, store, dialog):
+    register(chat, role="村党组织书记")
+    chat.say("/interview")
+    session = store.open_session(store.person("cli:tester").id)
+    for qid in session.question_ids:
+        chat.say("；".join(p.point for p in dialog.interviewer.by_id[qid].key_points))
+    assert "准备好的要求" not in chat.last[-1].text   # no rule installed: no mark claimed
+    dialog.practicing.interview_mark = lambda: 85.0
+    chat.say("/interview")
+    session = store.open_session(store.person("cli:tester").id)
+    for qid in session.question_ids:
+        chat.say("；".join(p.point for p in dialog.interviewer.by_id[qid].key_points))
+    assert "平均 ≥ 85 分" in chat.last[-1].text and "80分以上" not in chat.last[-1].text
+
+
 def test_interview_grade_is_by_share_of_points(kb):
     q = kb.interview[0]
     assert grade_interview(q, "").score == 0

@@ -313,3 +313,5 @@ def test_me_shows_the_persons_own_verdict_check_by_check(kb, store):
     assert "下一步：" in text
     assert "✘" in text.split("准备情况", 1)[1]
     assert "评估组进驻日期还没定" in text   # the shipped rule has no visit date until a coordinator sets one
+    # the end of a mock interview names the same rule's mark
+    assert dialog.practicing.interview_mark() == rule.interview.min_score

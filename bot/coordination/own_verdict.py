@@ -44,3 +44,5 @@ def install(dialog: "Dialog", rule: "ReadinessRule | SharedRule") -> None:
         return replies + [Reply(text)] if text else replies
 
     dialog.add_command("me", me)
+    # the end of a mock interview names the mark this rule asks for
+    dialog.practicing.interview_mark = lambda: holder.rule.interview.min_score if holder.rule.interview else None

@@ -45,6 +45,20 @@ HELP = [(10, "• /practice 按您的角色练习：到期复习的题、新题�
         (60, "• /polls on 在 Telegram 里用原生答题投票出题（/polls off 改回按钮）")]
 
 
+def _ended(previous: QuizSession | None) -> str:
+    """What a new /practice or /interview says of the session it ends (an unfinished interview is not scored)."""
+    if previous is None:
+        return ""
+    if previous.mode == "interview":
+        return "上一次模拟访谈没有答完，已结束，不计分（已答的题都有记录）。"
+    return "上一组练习已结束，答过的题都已记录。"
+
+
+#: Something to grade: a Chinese character, or a bare figure (150, 0.5%); not only emoji, punctuation or markup.
+_RE_WORDS = re.compile(r"[\u4e00-\u9fff]")
+_RE_FIGURE_ONLY = re.compile(r"^\s*[0-9０-９][0-9０-９.,，%％\s]*$")
+
+
 def looks_like_a_question(text: str, question: QuizQuestion) -> bool:
     """During a fill-in, is ``text`` a policy question rather than an answer? Only when the expected answer has a
     figure and the text has none, and reads as a question (多少, 什么, ？ …)."""
@@ -71,6 +85,9 @@ class PracticeChat:
         self.practice = Practice(self.store, self.curriculum, rng=self.quiz.rng)
         self.interviewer = Interviewer(self.kb, self.store, rng=self.quiz.rng)
         self.practice.extra = self.quiz.person_questions
+        #: The mock-interview mark (0–100) readiness asks for, or None; set by the coordination feature, which owns
+        #: the rule (the end of an interview says it; without it, no mark is claimed).
+        self.interview_mark: Callable[[], float | None] = lambda: None
 
     def add_question_source(self, source: QuestionSource) -> None:
         """Add per-person questions (e.g. village fact cards) to practice, interviews and quizzes' lookups."""
@@ -162,7 +179,7 @@ class PracticeChat:
         session = self.store.start_session(person.id, ids, mode="practice")
         due = self.practice.revisits(person.id, ids)
         whose = f"{role.label}必须掌握的内容" if role else "全部内容（发送 /start 登记角色后按角色出题）"
-        restarted = self.router.interrupt(person) + ("上一组已结束并记录。" if previous else "")
+        restarted = self.router.interrupt(person) + _ended(previous)
         intro = Reply(f"{restarted}练习：{whose}。本组 {len(ids)} 题（其中 {due} 道是到期复习或以前答错的）。"
                       "答错的题会更快再出现，答对的间隔越来越长。发送 /cancel 随时结束。")
         return [intro, self.ask(session)]
@@ -177,7 +194,7 @@ class PracticeChat:
         previous = self.store.open_session(person.id)
         self.store.start_session(person.id, ids, mode="interview")
         session = self.store.open_session(person.id)
-        ended = self.router.interrupt(person) + ("上一组练习已结束并记录。" if previous else "")
+        ended = self.router.interrupt(person) + _ended(previous)
         intro = Reply(f"{ended}模拟访谈开始：我扮演评估组，按“{Role(person.role).label}”的访谈要求问您 {len(ids)} 个问题。"
                       "每题直接输入回答，我按要点打分并告诉您漏了什么。发送 /cancel 随时结束。")
         return [intro, self.ask(session)]
@@ -225,6 +242,8 @@ class PracticeChat:
         if session.mode == "interview":
             if len(text) > MAX_INTERVIEW_ANSWER_CHARS:
                 return [Reply(f"回答太长了，请控制在{MAX_INTERVIEW_ANSWER_CHARS}字以内，挑要点说。")]
+            if not _RE_WORDS.search(text) and not _RE_FIGURE_ONLY.match(text):   # 👍, <b>, ?? : nothing to grade
+                return [Reply("没看到文字内容。请用文字回答这道题（说出要点即可），这题还没有计分。"), self.ask(session)]
             return self._interview_answer(person, session, text)
         question = self.quiz.question(session.question_ids[session.position], person)
         if len(text) > MAX_TYPED_OPTION_CHARS:
@@ -352,7 +371,9 @@ class PracticeChat:
         if updated.status == "finished":
             score = self.interviewer.session_score(updated.id)
             missed = self.interviewer.missed_points(updated.id)
-            summary = [f"模拟访谈结束：平均 {score:.0f} 分（80分以上算准备好了）。"]
+            mark = self.interview_mark()
+            summary = [f"模拟访谈结束：平均 {score:.0f} 分" + (f"（准备好的要求：近期模拟访谈平均 ≥ {mark:g} 分，"
+                                                            "发送 /me 看各项是否达标）。" if mark is not None else "。")]
             if missed:
                 summary.append("要补的要点：" + "；".join(p for _, p in missed[:6]))
             summary.append("发送 /interview 再来一次，/practice 针对薄弱项练习。")
