@@ -233,3 +233,15 @@ def test_every_model_answer_scores_full_marks():
 ])
 def test_what_a_negation_bears_on(point, answer, ok):
     assert point_covered(KeyPoint(point=point), answer) is ok
+
+
+def test_a_wrong_figure_is_named_as_wrong_not_as_missing():
+    from bot.kernel.models import InterviewQuestion
+    from bot.practice.grading import grade_interview
+    q = InterviewQuestion(id="iv.t", roles=["village_secretary"], question="产业奖补政策是怎么规定的？",
+                          key_points=[KeyPoint(point="产业收入达到4000元"), KeyPoint(point="奖励1000元")],
+                          model_answer="产业收入达到4000元的奖励1000元。", entry="t")
+    grade = grade_interview(q, "产业收入达到三千块的，奖励一千块")
+    assert [p.point for p in grade.covered] == ["奖励1000元"]
+    assert grade.wrong == {"产业收入达到4000元": "3000元"}
+    assert grade_interview(q, "奖励一千块").wrong == {}   # not said at all: missing, not wrong

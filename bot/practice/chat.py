@@ -363,7 +363,8 @@ class PracticeChat:
         if grade.too_long:
             lines.append("回答太长了：访谈时要简明扼要、答到要点，超长的回答本题最多 60 分。")
         lines += [f"✅ {p.point}" for p in grade.covered]
-        lines += [f"❌ 漏了：{p.point}" for p in grade.missed]
+        lines += [f"❌ 说错了：{p.point}（您说的是 {grade.wrong[p.point]}）" if p.point in grade.wrong
+                  else f"❌ 漏了：{p.point}" for p in grade.missed]
         if grade.missed:
             lines.append(f"参考答案：{question.model_answer}")
         lines.append(self.source_line(question, person))

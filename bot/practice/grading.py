@@ -24,7 +24,7 @@ import logging
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -693,13 +693,16 @@ def point_covered(point: KeyPoint, answer: str) -> bool:
 
 @dataclass(frozen=True)
 class InterviewGrade:
-    """The grade of one interview answer: ``covered`` and ``missed`` key points, ``score`` in 0–100, and
-    ``too_long`` when the answer ran far past what the question needs (then the score is at most
+    """The grade of one interview answer: ``covered`` and ``missed`` key points, ``score`` in 0–100, ``wrong``
+    (for a missed point whose words were said with another figure: that figure, see :func:`figure_said_instead`),
+    and ``too_long`` when the answer ran far past what the question needs (then the score is at most
     :data:`TOO_LONG_CAP`: reciting everything one knows is not answering the assessor)."""
 
     covered: list[KeyPoint]
     missed: list[KeyPoint]
     too_long: bool = False
+    #: missed point text → the figure the answer gave for it instead (产业收入达到4000元 → 3000元)
+    wrong: dict[str, str] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -738,4 +741,22 @@ def grade_interview(question: InterviewQuestion, answer: str) -> InterviewGrade:
     finally:
         _ASKED.reset(token)
     missed = [p for p in question.key_points if p not in covered]
-    return InterviewGrade(covered, missed, too_long(answer, question.model_answer))
+    wrong = {p.point: said for p in missed if (said := figure_said_instead(p, answer))}
+    return InterviewGrade(covered, missed, too_long(answer, question.model_answer), wrong)
+
+
+def figure_said_instead(point: KeyPoint, answer: str) -> str | None:
+    """For a point with a figure (产业收入达到4000元): the other figure of the same kind the answer gives where it
+    says the point's words (够三千块的奖一千块 → ``3000元``), written as the figures module writes it; None when
+    the answer does not say the point's words or gives no such figure."""
+    whole = _form(point.point)
+    if not whole.figures or not whole.words:
+        return None
+    for head, text, _ in _clauses(answer):
+        if _found(whole, head)[0] < ABOUT_SHARE:
+            continue
+        for _, got in figures.figures_at(text):
+            if any(_comparable(w, got) for w in whole.figures) and \
+                    not any(figures.same_figure(w, got) for w in whole.figures):
+                return figures.text_of(got.value) + got.unit
+    return None
