@@ -10,8 +10,17 @@ ordinary synonym (``knowledge/interview_synonyms.yaml``) or by sound (a homophon
 figure of the point is said with its value and is the figure of its kind nearest the point's words (a clause without
 figures runs on to the next clause of its sentence that has one); comparisons agree (不低于, 不能比…低, 以上 are one
 ≥); and the clause negates exactly when the point does (没有, 不, 未 … outside the point's own words; 有没有, 是不是,
-一户不漏 do not negate). Words that change nothing (要, 已经, 均, 都, 的 …) are left out of the point's words. A
-shorter ``accept`` wording (访谈15人, 75%) counts only in the clause where the point's own words are said best.
+一户不漏 do not negate; a negation bears only on what it modifies: not inside a modifier 未消除的监测对象, a problem
+watched for 关注…没有…问题, a question 有没有…没纳入的, or an earlier item of a 、 list). Words that change nothing
+(要, 已经, 均, 都, 的 …) are left out of the point's words. A shorter ``accept`` wording (访谈15人, 75%) counts only in
+the clause where the point's own words are said best.
+
+An answer is read twice: as typed, and with the shared lexicon's everyday phrases (``knowledge/lexicon.yaml``:
+搬进去住 → 竣工入住) replaced by the plan's words when the replacement keeps their sense. Nothing may take the point
+back (:func:`_contradicted`): a neighbouring clause negating its words, a waving-away (就算了, 没关系), a short
+denial after it (我们村做不到), a question answered 没有; naming a harm the point averts is not averting it
+(季节性缺水断水经常发生); and an answer about another part of the plan (asked about 产业, a passage on 就业) earns
+nothing (:func:`off_topic`).
 
 Why this module is long: fill-in judging and key-point grading share the figure handling and the canonical text
 form; split apart, each would re-implement half of the other.
