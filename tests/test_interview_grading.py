@@ -122,11 +122,8 @@ def test_agreement_target_of_issue_11():
 
 
 def test_a_passage_on_another_part_of_the_plan_answers_another_question():
-    from bot.kernel.models import InterviewQuestion
     from bot.practice.grading import grade_interview
-    q = InterviewQuestion(id="iv.t", roles=["village_secretary"], question="产业奖补政策是怎么规定的？",
-                          key_points=[KeyPoint(point="10月底前必须发放到位")], model_answer="10月底前必须发放到位。",
-                          entry="t")
+    q = interview_question("产业奖补政策是怎么规定的？", "10月底前必须发放到位")
     assert grade_interview(q, "就业激励奖补政策，10月底前必须发放到位").score == 0
     assert grade_interview(q, "产业奖补10月底前必须发放到位").score == 100
     assert grade_interview(q, "10月底前必须发放到位").score == 100
@@ -156,12 +153,17 @@ def test_everyone_who_should_be_said_with_the_verb():
     assert not point_covered(KeyPoint(point="应签尽签"), "家庭医生签了一部分")
 
 
-def test_words_of_the_question_need_not_be_repeated_beside_the_figure():
+def interview_question(question, *points):
+    """A one-off interview question with these key points (model answer: the points joined)."""
     from bot.kernel.models import InterviewQuestion
+    return InterviewQuestion(id="iv.t", roles=["village_secretary"], question=question,
+                             key_points=[KeyPoint(point=p) for p in points], model_answer="；".join(points),
+                             entry="t")
+
+
+def test_words_of_the_question_need_not_be_repeated_beside_the_figure():
     from bot.practice.grading import grade_interview
-    q = InterviewQuestion(id="iv.t", roles=["village_secretary"], question="群众满意度要达到多少？",
-                          key_points=[KeyPoint(point="满意度达到90%以上")], model_answer="满意度达到90%以上。",
-                          entry="t")
+    q = interview_question("群众满意度要达到多少？", "满意度达到90%以上")
     assert grade_interview(q, "要求是百分之九十以上").score == 100
     assert grade_interview(q, "要求是百分之八十以上").score == 0
 
@@ -236,11 +238,8 @@ def test_what_a_negation_bears_on(point, answer, ok):
 
 
 def test_a_wrong_figure_is_named_as_wrong_not_as_missing():
-    from bot.kernel.models import InterviewQuestion
     from bot.practice.grading import grade_interview
-    q = InterviewQuestion(id="iv.t", roles=["village_secretary"], question="产业奖补政策是怎么规定的？",
-                          key_points=[KeyPoint(point="产业收入达到4000元"), KeyPoint(point="奖励1000元")],
-                          model_answer="产业收入达到4000元的奖励1000元。", entry="t")
+    q = interview_question("产业奖补政策是怎么规定的？", "产业收入达到4000元", "奖励1000元")
     grade = grade_interview(q, "产业收入达到三千块的，奖励一千块")
     assert [p.point for p in grade.covered] == ["奖励1000元"]
     assert grade.wrong == {"产业收入达到4000元": "3000元"}

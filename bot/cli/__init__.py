@@ -51,21 +51,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err)
         print(f"{len(exc.errors)} error(s)")
         return 1
-    fields = kroot / "villages" / "fields.yaml"   # [villages] the village field list, when the folder has one
-    if fields.is_file():
-        from bot.villages import load_fields
+    from bot.practice.grading import load_synonyms
+    from bot.villages import load_fields
+
+    # Feature files beside the knowledge base, when the folder has them: [villages] the village field list,
+    # [practice] the interview grader's word groups.
+    for path, count in ((kroot / "villages" / "fields.yaml", lambda p: f"{len(load_fields(p).fields)} village fields"),
+                        (kroot / "interview_synonyms.yaml",
+                         lambda p: f"{len(load_synonyms(p).groups)} interview synonym groups")):
+        if not path.is_file():
+            continue
         try:
-            print(f"ok: {len(load_fields(fields).fields)} village fields")
-        except DataFileError as exc:
-            for err in exc.errors:
-                print(err)
-            print(f"{len(exc.errors)} error(s)")
-            return 1
-    synonyms = kroot / "interview_synonyms.yaml"   # [practice] the interview grader's word groups
-    if synonyms.is_file():
-        from bot.practice.grading import load_synonyms
-        try:
-            print(f"ok: {len(load_synonyms(synonyms).groups)} interview synonym groups")
+            print(f"ok: {count(path)}")
         except DataFileError as exc:
             for err in exc.errors:
                 print(err)

@@ -272,7 +272,8 @@ _RE_UNTIL = re.compile(r"不[^不，,。；;]{1,4}不(?:放过|罢休|收兵)")
 _RE_PROBLEM = re.compile(r"(?:关注|排查|纠正|查找)[^。；;!?！？\n]{0,40}?(?:问题|现象)")
 #: A question inside an answer (有没有该纳入没纳入的, 是不是真的没有了, 三保障做到没有): its negations ask, they
 #: deny nothing.
-_RE_ASKING = re.compile(r"(?:有没有|是不是|是否|能不能|会不会)[^、，,。；;]*|[^、，,。；;]*(?:到|了|过|好)没有(?=[、，,。；;]|$)")
+_RE_ASKING = re.compile(r"(?:有没有|是不是|是否|能不能|会不会)[^、，,。；;]*"
+                        r"|[^、，,。；;]*(?:到|了|过|好)没有(?=[、，,。；;]|$)")
 #: A negation inside a modifier: 未消除的监测对象, 没有劳动能力的人 (a 的 within a few characters, then a noun).
 _RE_MODIFIER = re.compile(r"(?:没有|没|不|未|无)[^，,。；;的不没未无]{1,4}的(?=[\u4e00-\u9fff])(?!话)")
 
@@ -280,7 +281,8 @@ _RE_MODIFIER = re.compile(r"(?:没有|没|不|未|无)[^，,。；;的不没未�
 def _negations(text: str, skip: list[tuple[int, int]] = ()) -> list[int]:
     """Where ``text`` negates: the start of each negation word that is not part of a word that does not negate
     (:data:`NOT_NEGATIONS`), not an A-not-A question (有没有, 是不是, 消没消除), not in 不…不放过 (问题不找准不放过:
-    no letting go until it is found), not inside a question (有没有该纳入没纳入的), not describing a problem to watch for (重点关注…未及时纳入监测问题), not in a
+    no letting go until it is found), not inside a question (有没有该纳入没纳入的), not describing a problem to
+    watch for (重点关注…未及时纳入监测问题), not in a
     modifier (风险未消除的监测对象: the negation says which ones, it denies nothing) and not inside a span of
     ``skip``."""
     out = []
@@ -386,7 +388,8 @@ def _word_at(word: str, clause: str, clause_sounds: str) -> tuple[int, int] | No
 #: 应纳尽纳, 应签尽签, 应治尽治: everyone who should be X-ed is.
 _RE_ALL_WHO_SHOULD = re.compile(r"^应(.)尽\1$")
 #: Words for "every one" that say 应X尽X with the verb X (都要签上，一个不漏).
-_RE_EVERY = re.compile(r"一个不漏|一户不漏|一人不漏|一个都不漏|一个都不能少|一户都不能少|全部|所有|全都|都要|都得|一个不落|一户不落")
+_RE_EVERY = re.compile(r"一个不漏|一户不漏|一人不漏|一个都不漏|一个都不能少|一户都不能少|全部|所有|全都|都要|都得"
+                       r"|一个不落|一户不落")
 #: Characters that name a household at the end of a word (重病户, 脱贫家庭).
 _HOUSEHOLD = "户家"
 #: Endings that make an abstract noun of a word a cadre says plainly (延续性 → 延续, 可持续性 → 可持续).
@@ -622,8 +625,8 @@ _BAD_SENSE = set("难乱差烂破坏失辍滞缺断危漏欠拖")
 
 
 def _sounds_negative(text: str) -> bool:
-    """True when ``text`` has a bad or negated sense (有没有 is a question, not a negation). The lexicon maps phrases to a topic for the Q&A (看病难 →
-    看病方便); grading keeps only the mappings that keep the sense (不想读书 → 失学辍学, 搬进去住 → 竣工入住)."""
+    """True when ``text`` has a bad or negated sense (有没有 is a question, not a negation). The lexicon maps
+    phrases to a topic for the Q&A (看病难 → 看病方便); grading keeps only the mappings that keep the sense (不想读书 → 失学辍学, 搬进去住 → 竣工入住)."""
     return bool(_negations(text)) or any(c in _BAD_SENSE for c in text)
 
 
@@ -733,7 +736,8 @@ def too_long(answer: str, model_answer: str) -> bool:
 
 def off_topic(question: str, answer: str) -> str | None:
     """The word of a topic set (``topics:`` in ``knowledge/interview_synonyms.yaml``) the ``question`` asks about
-    when ``answer`` never says it but says another of its set instead (asked about 产业奖补, a passage on 就业激励奖补 answers another question), else None."""
+    when ``answer`` never says it but says another of its set instead (asked about 产业奖补, a passage on
+    就业激励奖补 answers another question), else None."""
     asked, said = _canonical(question), _canonical(answer, answer=True)
     for word, others in _lexicon()[2].items():
         if word in asked and word not in said and any(o in said and o not in asked for o in others):
