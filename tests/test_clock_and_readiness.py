@@ -5,7 +5,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -148,3 +148,26 @@ def test_all_right_on_too_few_answers_says_so_instead_of_a_bare_cross():
     accuracy = next(c for c in verdict.checks if "正确率" in c.text)
     assert accuracy.ok is False and "答得还太少" in accuracy.text
     assert "多答几道" in verdict.next_step
+
+
+def test_a_fixed_time_of_day_makes_the_clock_stand_still_but_for_advance():
+    clock.set_today(date(2026, 9, 1), at=time(9, 0))
+    first = clock.now()
+    assert first == datetime(2026, 9, 1, 1, 0, tzinfo=timezone.utc)   # 9:00 in UTC+8
+    assert clock.now() == first and clock.iso_now() == "2026-09-01T01:00:00+00:00"
+    clock.advance(timedelta(seconds=8))
+    assert clock.now() == first + timedelta(seconds=8)
+    clock.set_today(date(2026, 9, 2))   # without a time of day: the real one again
+    assert clock.today() == date(2026, 9, 2) and clock.now() != datetime(2026, 9, 2, 1, 0, tzinfo=timezone.utc)
+
+
+def test_the_same_seed_gives_the_same_simulation_whatever_the_hash_seed():
+    lines = []
+    for hash_seed in ("1", "2"):
+        run = subprocess.run([sys.executable, "scripts/simulate_readiness.py", "--people", "12", "--days", "4"],
+                             capture_output=True, text=True, cwd=knowledge.PROJECT_ROOT, timeout=300,
+                             env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        assert run.returncode == 0, run.stderr
+        lines.append([re.sub(r" seconds=\d+", "", line) for line in run.stdout.splitlines()])
+    assert lines[0] == lines[1] and lines[0][0].startswith("seed=11 days=4 answers=")
+
