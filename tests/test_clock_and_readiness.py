@@ -13,9 +13,9 @@ from bot.coordination.readiness import (
     Progress,
     ReadinessRule,
     evaluate,
-    verdict_for_person,
     wilson_lower,
 )
+from bot.coordination.own_verdict import verdict_for_person
 from bot.kernel import clock
 from bot.coordination.reports import Scope, build_report
 from bot.dialog import Dialog

@@ -385,22 +385,3 @@ def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verd
     return Verdict(all(ok is not False for ok, _, _ in checks), started=True,
                    lazy=[(ok, text) for ok, text, _ in checks], steps=[step for _, _, step in checks])
 
-
-def verdict_for_person(verdict: Verdict, days_left: int | None) -> str:
-    """The verdict as the person sees it (``/me``): each check with ✔/✘ (— when skipped), the one next step, and
-    the days to the visit (``days_left`` None when the visit date is not set).
-
-    Returns:
-        Chinese text, several lines.
-    """
-    lines = ["准备情况：" + ("✔ 已达标" if verdict.ready else "✘ 还没达标")]
-    lines += [f"  {'✔' if c.ok else ('—' if c.ok is None else '✘')} {c.text}" for c in verdict.checks]
-    if verdict.next_step:
-        lines.append(f"下一步：{verdict.next_step}")
-    if days_left is None:
-        lines.append("评估组进驻日期还没定。")
-    elif days_left > 0:
-        lines.append(f"距评估组进驻还有 {days_left} 天。")
-    elif days_left == 0:
-        lines.append("今天评估组进驻。")
-    return "\n".join(lines)
