@@ -2,6 +2,7 @@
 they never practised is the truth.
 
     .venv/bin/python scripts/simulate_readiness.py [--people K] [--days D] [--seed S] [--rule config/readiness.yaml]
+                                                   [--oracle]
 
 **The cadres.** Each has a role (cycling through the roles whose curriculum has at least 100 questions) and a hidden
 ability: strong (30 %, 0.86–0.97), near the pass mark (40 %, 0.70–0.90) or weak (30 %, 0.40–0.72), shifted a little
@@ -30,12 +31,22 @@ script never gives the rule the hidden knowledge). The exam is every item of the
 when known at its base chance (no practice boost) and not slipped; pass at the rule's ``min_accuracy`` (the plan's
 80 %). Roles with fewer than 100 curriculum questions (nothing would be left unpractised) are not simulated.
 
+**The clock.** Each simulated day a cadre starts at 9:00 local time and each message comes 8 s after the one before
+(``clock.set_today(day, at=…)`` plus ``clock.advance``); reminders and the final verdict are made at 20:00. Nothing
+reads the real time of day, so the same ``--seed`` prints the same lines at any hour and under any PYTHONHASHSEED
+(until this, every message was stamped with the real time of day and second, and two runs of one seed differed:
+what falls inside a window depends on the hour, and e.g. the interviewer asks the least recently answered question
+first, so whether two answers were stamped in the same second changed what came next).
+
 Speed: one database and one knowledge base for everyone, the same ``Dialog``; what is skipped is only what a person
 does not need (no /me, no policy questions). 600 people over 21 days: about 60 000 messages.
 
-Last line: ``people=K false_ready=… unprepared_recall=… ready_recall=…`` — false_ready: share of those called
-ready who would fail; unprepared_recall: share of those who would fail called not ready; ready_recall: share of
-those who would pass called ready.
+First line: ``seed=… days=… answers=… right=… interviews=… interview_points=… exam_mean=…``, the run in a few figures
+(the same seed, the same line). With ``--oracle``: the bound no rule can beat — calling ready whoever's *expected*
+exam share (the mean over their exam items of knowing it and not slipping: hidden knowledge) reaches the cut that
+gives the highest ready_recall within the targets. Last line: ``people=K false_ready=… unprepared_recall=…
+ready_recall=…`` — false_ready: share of those called ready who would fail; unprepared_recall: share of those who
+would fail called not ready; ready_recall: share of those who would pass called ready.
 """
 
 from __future__ import annotations
@@ -71,6 +82,8 @@ INTERVIEW_LEARN = 0.4
 FOLLOW = 0.5                      # a reminder's next step (/practice, /interview) is followed the next day
 MIN_CURRICULUM = 100
 PROFILES = (("strong", 0.30, 0.86, 0.97), ("near", 0.40, 0.70, 0.90), ("weak", 0.30, 0.40, 0.72))
+MORNING, EVENING = dtime(9, 0), dtime(20, 0)   # a cadre's day starts at 9:00; reminders and the verdict at 20:00
+STEP = timedelta(seconds=8)       # between two messages of one cadre (under SLOW_SECONDS: rated as a quick answer)
 ROLE_SHIFT = {Role.household_contact: -0.04, Role.work_team_member: -0.02, Role.village_secretary: 0.02,
               Role.first_secretary: 0.02, Role.township_leader: 0.01}
 
@@ -136,16 +149,22 @@ class Cadre:
             self.learnt[item] = self.day
 
 
+def send(dialog: Dialog, msg: Incoming) -> None:
+    """One message, :data:`STEP` after the one before (the clock stands still otherwise: see :func:`simulate`)."""
+    clock.advance(STEP)
+    dialog.handle(msg)
+
+
 def register(dialog: Dialog, c: Cadre, n: int) -> None:
     for msg in (Incoming(c.key, text="/start"), Incoming(c.key, text=f"模拟{n}号"),
                 Incoming(c.key, button=f"role:{c.role.value}"), Incoming(c.key, text="模拟镇"),
                 Incoming(c.key, text=f"模拟{n % 20}村")):
-        dialog.handle(msg)
+        send(dialog, msg)
 
 
 def practise(dialog: Dialog, c: Cadre, person_id: int) -> None:
     """One /practice session, every question answered by button or typing, as a person would."""
-    dialog.handle(Incoming(c.key, text="/practice"))
+    send(dialog, Incoming(c.key, text="/practice"))
     for _ in range(40):
         session = dialog.store.open_session(person_id)
         if session is None or session.mode != "practice":
@@ -154,7 +173,7 @@ def practise(dialog: Dialog, c: Cadre, person_id: int) -> None:
         question = dialog.quiz.question(qid)
         knows = c.knows(qid)
         if question.type is QuestionType.fillin:
-            dialog.handle(Incoming(c.key, text=question.answer_text if knows else "9999"))
+            send(dialog, Incoming(c.key, text=question.answer_text if knows else "9999"))
         else:
             options = dialog.quiz.options(session, question)
             answer = question.answer if isinstance(question.answer, list) else [question.answer]
@@ -164,10 +183,10 @@ def practise(dialog: Dialog, c: Cadre, person_id: int) -> None:
                                       else c.rng.choice((1, 2)))
             if question.type is QuestionType.multiple:
                 for i in wanted:
-                    dialog.handle(Incoming(c.key, button=f"m:{session.id}:{session.position}:{i}"))
-                dialog.handle(Incoming(c.key, text="提交"))
+                    send(dialog, Incoming(c.key, button=f"m:{session.id}:{session.position}:{i}"))
+                send(dialog, Incoming(c.key, text="提交"))
             else:
-                dialog.handle(Incoming(c.key, button=f"q:{session.id}:{session.position}:{wanted[0]}"))
+                send(dialog, Incoming(c.key, button=f"q:{session.id}:{session.position}:{wanted[0]}"))
         c.practised.add(qid)
         if not knows:
             c.learn(qid, LEARN)
@@ -175,7 +194,7 @@ def practise(dialog: Dialog, c: Cadre, person_id: int) -> None:
 
 def interview(dialog: Dialog, c: Cadre, person_id: int) -> None:
     """One /interview: each key point said when known, in the plan's or the cadre's own (accepted) words."""
-    dialog.handle(Incoming(c.key, text="/interview"))
+    send(dialog, Incoming(c.key, text="/interview"))
     for _ in range(12):
         session = dialog.store.open_session(person_id)
         if session is None or session.mode != "interview":
@@ -190,37 +209,60 @@ def interview(dialog: Dialog, c: Cadre, person_id: int) -> None:
             else:
                 c.learn(item, INTERVIEW_LEARN)
         text = "，".join(said) + "。" if said else "这个我还不太清楚，回去再学习一下"
-        dialog.handle(Incoming(c.key, text=text))
+        send(dialog, Incoming(c.key, text=text))
+
+
+def score(ready: dict[str, bool], passes: dict[str, bool]) -> dict[str, float]:
+    """Compare verdicts with the exam, both by cadre key: ``people``, ``false_ready`` (share of those called ready
+    who would fail), ``unprepared_recall`` (share of those who would fail called not ready), ``ready_recall``
+    (share of those who would pass called ready), ``called_ready``, ``would_pass``, ``would_fail``."""
+    called = sum(ready.values())
+    would_pass = sum(passes.values())
+    would_fail = len(passes) - would_pass
+    false_ready = sum(ready[k] and not passes[k] for k in passes)
+    caught = sum(not ready[k] and not passes[k] for k in passes)
+    right = sum(ready[k] and passes[k] for k in passes)
+    return {"people": len(passes), "false_ready": false_ready / max(1, called),
+            "unprepared_recall": caught / max(1, would_fail), "ready_recall": right / max(1, would_pass),
+            "called_ready": called, "would_pass": would_pass, "would_fail": would_fail}
 
 
 class Run:
-    """A finished simulation: the database, the knowledge base, the cadres, their person ids and exam shares."""
+    """A finished simulation: the database, the knowledge base, the cadres, their person ids, exam shares, and each
+    cadre's expected exam share (the mean over the exam items of knowing it and not slipping; hidden from rules)."""
 
     def __init__(self, store: Store, kb, cadres: list[Cadre], ids: dict[str, int], exam: dict[str, float],
-                 last_day: date):
+                 last_day: date, expected: dict[str, float] | None = None):
         self.store, self.kb, self.cadres, self.ids, self.exam, self.last_day = store, kb, cadres, ids, exam, last_day
+        self.expected = expected or {}
 
     def judge(self, rule) -> dict[str, float]:
-        """Judge everyone under ``rule`` on the last day; return ``people``, ``false_ready``,
-        ``unprepared_recall``, ``ready_recall``, ``called_ready``, ``would_pass``, ``would_fail``. Passing the
-        exam means a share of right answers of at least the rule's ``min_accuracy``."""
-        clock.set_today(self.last_day)
+        """Judge everyone under ``rule`` on the evening of the last day; return :func:`score`'s figures. Passing
+        the exam means a share of right answers of at least the rule's ``min_accuracy``."""
+        clock.set_today(self.last_day, at=EVENING)
         report = reports.build_report(self.store, self.kb, rule, reports.Scope(None), clock.now(),
                                       with_unanswered=False)
         verdict = {p.person_id: p.verdict.ready for p in report.people}
-        called_ready = would_pass = false_ready = caught = passed_called = would_fail = 0
-        for c in self.cadres:
-            passes = self.exam[c.key] >= rule.min_accuracy - 1e-9
-            ready = verdict[self.ids[c.key]]
-            called_ready += ready
-            would_pass += passes
-            would_fail += not passes
-            false_ready += ready and not passes
-            caught += (not ready) and not passes
-            passed_called += ready and passes
-        return {"people": len(self.cadres), "false_ready": false_ready / max(1, called_ready),
-                "unprepared_recall": caught / max(1, would_fail), "ready_recall": passed_called / max(1, would_pass),
-                "called_ready": called_ready, "would_pass": would_pass, "would_fail": would_fail}
+        return score({c.key: verdict[self.ids[c.key]] for c in self.cadres}, self.passes(rule.min_accuracy))
+
+    def passes(self, mark: float) -> dict[str, bool]:
+        """Who would pass the exam at ``mark``, by cadre key."""
+        return {c.key: self.exam[c.key] >= mark - 1e-9 for c in self.cadres}
+
+    def oracle(self, mark: float) -> tuple[float, dict[str, float]]:
+        """A bound on any rule: call ready whoever's *expected* exam share reaches a cut (knowledge no rule has).
+        Returns (the cut, its figures) for the cut with the highest ready_recall that keeps false_ready ≤ 0.10 and
+        unprepared_recall ≥ 0.95 — or, when no cut does, the one with the highest ready_recall at false_ready ≤
+        0.10."""
+        passes = self.passes(mark)
+        best = None
+        for cut in sorted(set(self.expected.values())):
+            r = score({k: e >= cut for k, e in self.expected.items()}, passes)
+            key = (r["false_ready"] <= 0.10 and r["unprepared_recall"] >= 0.95, r["false_ready"] <= 0.10,
+                   r["ready_recall"])
+            if best is None or key > best[0]:
+                best = (key, cut, r)
+        return best[1], best[2]
 
 
 def simulate(people: int, days: int, seed: int, rule: ReadinessRule | None = None) -> Run:
@@ -230,7 +272,7 @@ def simulate(people: int, days: int, seed: int, rule: ReadinessRule | None = Non
     rule = rule or load_rule()
     kb = knowledge.load(knowledge.DEFAULT_KNOWLEDGE, knowledge.DEFAULT_QUIZZES)
     start = date(2026, 9, 1)
-    clock.set_today(start)
+    clock.set_today(start, at=MORNING)   # a fixed time of day: the same seed gives the same run, at any hour
     db = Path(tempfile.mkdtemp()) / "sim.db"
     store = Store(db)
     store.db.execute("pragma synchronous = off")   # a throw-away database: no fsync per answer
@@ -244,14 +286,15 @@ def simulate(people: int, days: int, seed: int, rule: ReadinessRule | None = Non
     cadres, ids = [], {}
     for i in range(people):
         c = Cadre(i, roles[i % len(roles)], world, rng, key=f"tg:{900000 + i}")
+        clock.set_today(start, at=dtime(8, 0))   # everyone registers before the first day's practice
         register(dialog, c, i)
         ids[c.key] = store.person(c.key).id
         cadres.append(c)
     planner = Reminders(store, kb, rule, ReminderConfig(send_at="19:30", quiet_hours=None))
     told: dict[str, str] = {}
     for day in range(days):
-        clock.set_today(start + timedelta(days=day))
         for c in cadres:
+            clock.set_today(start + timedelta(days=day), at=MORNING)   # each cadre's day starts at 9:00
             c.day = day
             step = told.get(c.key, "")
             if rng.random() < c.activity or ("/practice" in step and rng.random() < FOLLOW):
@@ -260,14 +303,17 @@ def simulate(people: int, days: int, seed: int, rule: ReadinessRule | None = Non
                     or ("/interview" in step and rng.random() < FOLLOW)):
                 interview(dialog, c, ids[c.key])
         # The day's reminders, from the real planner: each names the person's one next step.
-        evening = datetime.combine(start + timedelta(days=day), dtime(20, 0), clock.LOCAL_TZ)
+        clock.set_today(start + timedelta(days=day), at=EVENING)
+        evening = clock.now()
         told = {r.key: r.text.split("下一步：", 1)[-1] if "下一步：" in r.text else "" for r in planner.due(evening)}
-    exam = {}
+    exam, expected = {}, {}
     for c in cadres:
         fresh = [q for q in curricula[c.role] if q not in c.practised]
         items = fresh
         exam[c.key] = sum(c.knows(q, practised=False) for q in items) / max(1, len(items))
-    return Run(store, kb, cadres, ids, exam, start + timedelta(days=days - 1))
+        # The expected exam share, for the oracle: base chances drawn by the line above (no draw is added).
+        expected[c.key] = sum(c.base(q) * (1 - SLIP) for q in items) / max(1, len(items))
+    return Run(store, kb, cadres, ids, exam, start + timedelta(days=days - 1), expected)
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -278,10 +324,22 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--rule", action="append", default=None,
                    help="readiness rule file (default: config/readiness.yaml); repeat to judge the same run under "
                         "several rules, one line each, the last rule's line last (the first drives the reminders)")
+    p.add_argument("--oracle", action="store_true",
+                   help="also print the bound: the best cut on each cadre's expected exam share (hidden knowledge)")
     args = p.parse_args(argv)
     began = time.perf_counter()
     paths = args.rule or [None]
     run = simulate(args.people, args.days, args.seed, load_rule(paths[0]))
+    answers = run.store.db.execute("select count(*), coalesce(sum(correct), 0) from quiz_answers").fetchone()
+    interviews = run.store.db.execute("select count(*), coalesce(sum(score), 0) from mock_interviews").fetchone()
+    # The run itself in a few figures: the same seed must print the same line (tests/test_clock_and_readiness.py).
+    print(f"seed={args.seed} days={args.days} answers={answers[0]} right={answers[1]} interviews={interviews[0]} "
+          f"interview_points={interviews[1]:g} exam_mean={sum(run.exam.values()) / max(1, len(run.exam)):.4f}")
+    if args.oracle:
+        mark = load_rule(paths[0]).min_accuracy
+        cut, r = run.oracle(mark)
+        print(f"oracle expected_exam>={cut:.3f} called_ready={r['called_ready']} false_ready={r['false_ready']:.3f} "
+              f"unprepared_recall={r['unprepared_recall']:.3f} ready_recall={r['ready_recall']:.3f}")
     line = ""
     for path in paths:
         r = run.judge(load_rule(path))
@@ -291,7 +349,6 @@ def main(argv: list[str] | None = None) -> str:
                 f"unprepared_recall={r['unprepared_recall']:.3f} ready_recall={r['ready_recall']:.3f}")
         print(line)
     return line
-
 
 if __name__ == "__main__":
     main()

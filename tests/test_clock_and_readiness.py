@@ -5,7 +5,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -13,14 +13,16 @@ from bot.coordination.readiness import (
     Progress,
     ReadinessRule,
     evaluate,
-    verdict_for_person,
     wilson_lower,
 )
+from bot.coordination.own_verdict import verdict_for_person
 from bot.kernel import clock
+from bot.coordination import reports
 from bot.coordination.reports import Scope, build_report
 from bot.dialog import Dialog
 from bot.kernel.messages import Incoming
 from bot.kernel.store import Store
+from bot.practice.quiz import guess_chance
 from bot.qa import knowledge
 
 
@@ -148,3 +150,120 @@ def test_all_right_on_too_few_answers_says_so_instead_of_a_bare_cross():
     accuracy = next(c for c in verdict.checks if "正确率" in c.text)
     assert accuracy.ok is False and "答得还太少" in accuracy.text
     assert "多答几道" in verdict.next_step
+
+
+def test_a_fixed_time_of_day_makes_the_clock_stand_still_but_for_advance():
+    clock.set_today(date(2026, 9, 1), at=time(9, 0))
+    first = clock.now()
+    assert first == datetime(2026, 9, 1, 1, 0, tzinfo=timezone.utc)   # 9:00 in UTC+8
+    assert clock.now() == first and clock.iso_now() == "2026-09-01T01:00:00+00:00"
+    clock.advance(timedelta(seconds=8))
+    assert clock.now() == first + timedelta(seconds=8)
+    clock.set_today(date(2026, 9, 2))   # without a time of day: the real one again
+    assert clock.today() == date(2026, 9, 2) and clock.now() != datetime(2026, 9, 2, 1, 0, tzinfo=timezone.utc)
+
+
+def test_the_same_seed_gives_the_same_simulation_whatever_the_hash_seed():
+    lines = []
+    for hash_seed in ("1", "2"):
+        run = subprocess.run([sys.executable, "scripts/simulate_readiness.py", "--people", "12", "--days", "4"],
+                             capture_output=True, text=True, cwd=knowledge.PROJECT_ROOT, timeout=300,
+                             env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        assert run.returncode == 0, run.stderr
+        lines.append([re.sub(r" seconds=\d+", "", line) for line in run.stdout.splitlines()])
+    assert lines[0] == lines[1] and lines[0][0].startswith("seed=11 days=4 answers=")
+
+
+# --- the accuracy check: lucky guesses, and which attempts count, through the store and the report -----------------
+
+def test_guess_chance_follows_the_question_type_and_the_options_shown(kb):
+    bank = reports._bank(kb)
+    seen = {}
+    for q in bank.values():
+        seen.setdefault((q.type.value, len(q.choices)), guess_chance(q))
+    assert seen[("single", 4)] == 0.25 and seen[("single", 3)] == pytest.approx(1 / 3)
+    assert seen[("truefalse", 2)] == 0.5 and seen[("fillin", 0)] == 0.0
+    assert seen[("multiple", 6)] == pytest.approx(1 / 63)
+
+
+def _person(store, key="cli:wang", role="village_secretary"):
+    person = store.person(key)
+    store.register(person.id, "王海", role, "嘉积镇", "礼都村")
+    return store.person(key)
+
+
+def _answer(store, person, ids, right, day):
+    """Answer ``ids`` in one session on ``day`` (local 9:00), the first ``right`` of them correctly."""
+    clock.set_today(day, at=time(9, 0))
+    session = store.start_session(person.id, ids)
+    for i in range(len(ids)):
+        clock.advance(timedelta(seconds=8))
+        session = store.record_answer(session, "x", i < right)
+
+
+def _accuracy(store, kb, day, **changes):
+    clock.set_today(day, at=time(20, 0))
+    r = rule(**{"interview": None, "accuracy_z": None, "accuracy_over": "attempts", **changes})
+    mine = build_report(store, kb, r, Scope(None), clock.now(), with_unanswered=False).people[0]
+    return next(c for c in mine.verdict.checks if "正确率" in c.text)
+
+
+def test_accuracy_guessing_raises_the_mark_by_the_guesses_the_options_allowed(kb):
+    """25 of 30 right (83 %) on four-option single choice questions: someone knowing 80 % of the plan gets
+    80 % + 20 % × 1/4 = 85 % there by guessing the rest, so it is not enough; on fill-ins (nothing to guess) it is."""
+    mine = reports.role_questions(kb)["village_secretary"]
+    bank = reports._bank(kb)
+    choice = [q for q in mine if bank[q].type.value == "single" and len(bank[q].choices) == 4][:30]
+    fillin = [q for q in mine if bank[q].type.value == "fillin"][:30]
+    day = date(2026, 10, 20)
+    for key, ids in (("cli:choice", choice), ("cli:fillin", fillin)):
+        store = Store(":memory:")
+        _answer(store, _person(store, key), ids, 25, day)
+        plain = _accuracy(store, kb, day)
+        assert plain.ok and "作答 30 次答对 25 次，正确率 83%（要求 ≥ 80%）" in plain.text
+        for over in ("attempts", "first", "latest"):   # each question answered once: all three count the same
+            guessed = _accuracy(store, kb, day, accuracy_guessing=True, accuracy_over=over)
+            if key == "cli:choice":
+                assert guessed.ok is False and "及格线 80%，所答题目含猜对的机会，按 85% 计）" in guessed.text
+            else:
+                assert guessed.ok and "按 80% 计" in guessed.text
+        assert store.db.execute("select guess from role_questions where question_id = ?", [ids[0]]).fetchone()[0] \
+            == (0.25 if key == "cli:choice" else 0.0)
+
+
+def test_accuracy_over_first_counts_each_question_once_before_its_explanation(store, kb):
+    """20 questions, 14 right; the 6 missed come back twice and are right both times. Latest attempts say 100 %,
+    every attempt 26/32 (81 %), first attempts 14/20 (70 %) — and only the first attempts within the answer window
+    count: once the first round is older than the window, the second round is the first there."""
+    person = _person(store)
+    ids = reports.role_questions(kb)["village_secretary"][:20]
+    _answer(store, person, ids, 14, date(2026, 10, 10))
+    _answer(store, person, ids[14:], 6, date(2026, 10, 12))
+    _answer(store, person, ids[14:], 6, date(2026, 10, 15))
+    day = date(2026, 10, 20)
+    latest = _accuracy(store, kb, day, accuracy_over="latest")
+    every = _accuracy(store, kb, day, accuracy_over="attempts")
+    first = _accuracy(store, kb, day, accuracy_over="first", answer_max_age_days=21)
+    assert latest.ok and "最近一次作答正确率 100%（20/20" in latest.text
+    assert every.ok and "作答 32 次答对 26 次，正确率 81%" in every.text
+    assert first.ok is False and "近 21 天每道题第一次作答：20 道答对 14 道，正确率 70%" in first.text
+    later = _accuracy(store, kb, day, accuracy_over="first", answer_max_age_days=9)
+    assert later.ok and "近 9 天每道题第一次作答：6 道答对 6 道" in later.text
+    assert "每道题第一次作答的正确率" in rule(accuracy_over="first").describe()
+
+
+def test_an_existing_database_gets_the_guess_column(tmp_path, monkeypatch, kb):
+    from bot.kernel import store as store_module
+
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(store_module, "MIGRATIONS", [m for m in store_module.MIGRATIONS if m[0] < "009"])
+    old = Store(path)
+    old.db.execute("insert into role_questions (role, question_id) values ('village_secretary', 'q.one')")
+    old.db.conn.commit()
+    old.db.conn.close()
+    monkeypatch.undo()
+    upgraded = Store(path)
+    assert upgraded.db.execute("select guess from role_questions").fetchall() == [(0.0,)]
+    totals = reports.sync_role_questions(upgraded, kb)
+    assert totals["village_secretary"] > 100
+    assert upgraded.db.execute("select count(*) from role_questions where guess > 0").fetchone()[0] > 100

@@ -9,8 +9,11 @@ A person is **ready** when every check of the rule passes:
    fewer);
 4. of their answers to their role's questions, at least ``min_accuracy`` were right — judged by the Wilson lower
    bound at ``accuracy_z`` (so 17 of 20 right is not yet proof of 80 %, 90 of 100 is), counting only answers of the
-   last ``answer_max_age_days`` days (an answer from weeks ago says little about today), and counting either every
-   attempt (``accuracy_over: attempts``) or each question's latest attempt (``latest``);
+   last ``answer_max_age_days`` days (an answer from weeks ago says little about today), counting every attempt
+   (``accuracy_over: attempts``), each question's first attempt in that window (``first``) or its latest
+   (``latest``); with ``accuracy_guessing`` the mark is what someone knowing exactly ``min_accuracy`` (m) would
+   score on those answers, lucky guesses in (the interview is oral: nothing to pick from): the mean over the
+   answers of m + (1 − m)·g, g the answer's chance of a right guess (:func:`bot.practice.quiz.guess_chance`);
 5. optionally, at least ``min_role_coverage`` of all their role's questions are right on the latest attempt;
 6. optionally, a mock interview within ``interview.window_days`` days (next step: /interview), and
 7. its score (best, mean or latest: ``interview.score_of``) at least ``interview.min_score`` (a separate check
@@ -75,7 +78,8 @@ class ReadinessRule(_Strict):
     coordinator sets it (``python -m bot visit-date YYYY-MM-DD`` or ``/visitdate``). ``accuracy_over``: what the
     accuracy check counts — ``latest``: each role question's latest attempt; ``attempts``: every answer to a role
     question (a question got wrong, then right after its explanation, counts once each: spaced repetition brings
-    back what was answered wrong until it is right, so latest attempts alone overstate what a person knows)."""
+    back what was answered wrong until it is right, so latest attempts alone overstate what a person knows);
+    ``first``: each one's first attempt in the answer window. ``accuracy_guessing``: see the module docstring."""
 
     visit_date: date | None = None
     visit_label: str = "省后评估组进驻"
@@ -85,18 +89,21 @@ class ReadinessRule(_Strict):
     min_accuracy: float = Field(default=0.8, ge=0, le=1)
     accuracy_z: float | None = Field(default=1.0, ge=0, le=4)
     answer_max_age_days: int | None = Field(default=None, ge=1, le=366)
-    accuracy_over: Literal["latest", "attempts"] = "latest"
+    accuracy_over: Literal["latest", "attempts", "first"] = "latest"
+    accuracy_guessing: bool = False
     min_role_coverage: float | None = Field(default=None, ge=0, le=1)
     interview: InterviewRule | None = None
     village: VillageRule | None = None
 
     def describe(self) -> str:
         """Return the rule in one Chinese paragraph (shown in reports)."""
+        counted = {"attempts": "本角色题目每次作答的正确率", "first": "本角色题目每道题第一次作答的正确率",
+                   "latest": "答过的本角色题目最近一次作答正确率"}[self.accuracy_over]
+        notes = [n for n in (f"按 {self.answer_max_age_days} 天内的作答" if self.answer_max_age_days else "",
+                             "选择题有猜对的机会，及格线按所答题目相应提高" if self.accuracy_guessing else "",
+                             "按置信下限计，答得越多越可信" if self.accuracy_z else "") if n]
         parts = [f"近 {self.window_days} 天内练习过", f"本角色题目至少答过 {self.min_answered} 道（不足则全部）",
-                 (f"本角色题目每次作答的正确率 ≥ {self.min_accuracy:.0%}" if self.accuracy_over == "attempts"
-                  else f"答过的本角色题目最近一次作答正确率 ≥ {self.min_accuracy:.0%}")
-                 + (f"（按 {self.answer_max_age_days} 天内的作答，" if self.answer_max_age_days else "（")
-                 + ("按置信下限计，答得越多越可信）" if self.accuracy_z else "）")]
+                 f"{counted} ≥ {self.min_accuracy:.0%}" + (f"（{'，'.join(notes)}）" if notes else "")]
         if self.min_role_coverage is not None:
             parts.append(f"本角色全部题目中最近一次答对的 ≥ {self.min_role_coverage:.0%}")
         if self.interview is not None:
@@ -235,7 +242,9 @@ class Progress:
     the database has the mock-interview table; ``village_total``/``village_right``: the person's own village's
     must-know questions, and how many are right on the latest attempt; ``attempts``/``attempts_right``: every
     answer to a role question (in the answer window) and how many were right (used when the rule's
-    ``accuracy_over`` is ``attempts``).
+    ``accuracy_over`` is ``attempts``); ``firsts``/``firsts_right``: the same for each question's first attempt
+    in the window (``first``); ``guess``: the sum over the answers the accuracy check counts of each one's chance
+    of a right guess (0–1 each; used with ``accuracy_guessing``).
     """
 
     started: bool
@@ -249,6 +258,9 @@ class Progress:
     village_right: int = 0
     attempts: int = 0
     attempts_right: int = 0
+    firsts: int = 0
+    firsts_right: int = 0
+    guess: float = 0.0
 
 
 class Verdict:
@@ -339,17 +351,24 @@ def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verd
     checks.append((progress.answered >= need,
                    lambda: f"{recent}本角色题目答过 {progress.answered}/{progress.role_total} 道（要求至少 {need} 道）",
                    f"发送 /practice 再答 {max(0, need - progress.answered)} 道本角色的题"))
-    every = rule.accuracy_over == "attempts"
-    n, k = (progress.attempts, progress.attempts_right) if every else (progress.answered, progress.right)
+    over = rule.accuracy_over
+    n, k = {"attempts": (progress.attempts, progress.attempts_right), "first": (progress.firsts, progress.firsts_right),
+            "latest": (progress.answered, progress.right)}[over]
     if n:
         acc = k / n
         bound = wilson_lower(k, n, rule.accuracy_z or 0)
-        counted = f"{recent}作答 {n} 次答对 {k} 次，正确率 {acc:.0%}（" if every else \
-            f"{recent}最近一次作答正确率 {acc:.0%}（{k}/{n}，"
-        few = acc >= rule.min_accuracy > bound   # right often enough, but on too few answers to be sure
-        checks.append((bound >= rule.min_accuracy,
+        mark = rule.min_accuracy
+        if rule.accuracy_guessing:   # what someone knowing exactly min_accuracy scores on these, lucky guesses in
+            mark += (1 - rule.min_accuracy) * min(1.0, progress.guess / n)
+        counted = {"attempts": f"{recent}作答 {n} 次答对 {k} 次，正确率 {acc:.0%}（",
+                   "first": f"{recent}每道题第一次作答：{n} 道答对 {k} 道，正确率 {acc:.0%}（",
+                   "latest": f"{recent}最近一次作答正确率 {acc:.0%}（{k}/{n}，"}[over]
+        need_text = (f"及格线 {rule.min_accuracy:.0%}，所答题目含猜对的机会，按 {mark:.0%} 计"
+                     if rule.accuracy_guessing else f"要求 ≥ {rule.min_accuracy:.0%}")
+        few = acc >= mark > bound   # right often enough, but on too few answers to be sure
+        checks.append((bound >= mark,
                        lambda: counted + (f"置信下限 {bound:.0%}，" if rule.accuracy_z else "")
-                               + f"要求 ≥ {rule.min_accuracy:.0%}）" + ("：答得还太少，还不能确定" if few else ""),
+                               + need_text + "）" + ("：答得还太少，还不能确定" if few else ""),
                        "发送 /practice 多答几道，答得越多越能确定" if few
                        else "发送 /practice 复习答错的题，多答几道让正确率更可信"))
     else:
@@ -385,22 +404,3 @@ def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verd
     return Verdict(all(ok is not False for ok, _, _ in checks), started=True,
                    lazy=[(ok, text) for ok, text, _ in checks], steps=[step for _, _, step in checks])
 
-
-def verdict_for_person(verdict: Verdict, days_left: int | None) -> str:
-    """The verdict as the person sees it (``/me``): each check with ✔/✘ (— when skipped), the one next step, and
-    the days to the visit (``days_left`` None when the visit date is not set).
-
-    Returns:
-        Chinese text, several lines.
-    """
-    lines = ["准备情况：" + ("✔ 已达标" if verdict.ready else "✘ 还没达标")]
-    lines += [f"  {'✔' if c.ok else ('—' if c.ok is None else '✘')} {c.text}" for c in verdict.checks]
-    if verdict.next_step:
-        lines.append(f"下一步：{verdict.next_step}")
-    if days_left is None:
-        lines.append("评估组进驻日期还没定。")
-    elif days_left > 0:
-        lines.append(f"距评估组进驻还有 {days_left} 天。")
-    elif days_left == 0:
-        lines.append("今天评估组进驻。")
-    return "\n".join(lines)

@@ -47,7 +47,7 @@ members as (
 # integer (answered * PACK + right). They are read from ``person_progress`` (one row per person, kept by triggers)
 # when its role is the member's role. Otherwise (a bound person who re-registered with another role than the
 # roster's) they are counted from ``latest_answers`` (the latest attempt per person and question), looked up by
-# primary key for each of the role's questions; a roster row nobody is bound to has none.
+# primary key for each of the role's questions; a roster row nobody is bound to has none. ``counted``: _COUNTED.
 PACK = 1_000_000
 _PEOPLE_SQL = "with " + _MEMBERS_SQL + f"""
 select m.roster_id, m.person_id, m.name, m.role, m.town, m.village, m.on_roster,
@@ -59,12 +59,7 @@ select m.roster_id, m.person_id, m.name, m.role, m.town, m.village, m.on_roster,
                    where la.person_id = m.person_id and rq.role = m.role and rq.question_id = la.question_id
                      and (:since_answers is null or la.answered_at >= :since_answers))
        end as packed,
-       case when :attempts and m.person_id is not null then
-            (select count(*) * {PACK} + coalesce(sum(qa.correct), 0)
-               from quiz_answers qa cross join role_questions rq
-              where qa.person_id = m.person_id and rq.role = m.role and rq.question_id = qa.question_id
-                and (:since_answers is null or qa.answered_at >= :since_answers))
-       end as attempts_packed,
+       case when m.person_id is not null then {{counted}} end as counted,
        (select max(aq.asked_at) from asked_questions aq where aq.person_id = m.person_id) as last_question_at,
        cs.unreachable_at
 from members m
@@ -72,6 +67,25 @@ left join person_progress pp on pp.person_id = m.person_id
 left join contact_status cs on cs.person_id = m.person_id
 order by m.town, m.village, m.role, m.name
 """
+
+# What the accuracy check counts (the rule's ``accuracy_over``) of the member's answers to role questions in the
+# answer window, as the text "answers right guesses" (guesses: the sum of ``role_questions.guess``, each answer's
+# chance of a lucky guess). ``first``: each question's first attempt in the window (before its explanation).
+_ANSWERS = """(select count(*) || ' ' || coalesce(sum(qa.correct), 0) || ' ' || total(rq.guess)
+               from {table} qa cross join role_questions rq
+              where qa.person_id = m.person_id and rq.role = m.role and rq.question_id = qa.question_id
+                and (:since_answers is null or qa.answered_at >= :since_answers){more})"""
+_FIRST = """
+                and not exists (select 1 from quiz_answers e where e.person_id = qa.person_id and e.id < qa.id
+                    and e.question_id = qa.question_id and (:since_answers is null or e.answered_at >= :since_answers))"""
+_COUNTED = {over: _ANSWERS.format(table=table, more=more) for over, table, more in (
+    ("attempts", "quiz_answers", ""), ("first", "quiz_answers", _FIRST), ("latest", "latest_answers", ""))}
+
+
+def _people_sql(rule: ReadinessRule) -> str:
+    """``_PEOPLE_SQL`` for the rule: ``counted`` is null where the packed latest-attempt figures are all it needs."""
+    plain = rule.accuracy_over == "latest" and not rule.accuracy_guessing
+    return _PEOPLE_SQL.format(counted="null" if plain else _COUNTED[rule.accuracy_over])
 
 
 @dataclass(frozen=True)
@@ -168,24 +182,36 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
+def _bank(kb: KnowledgeBase) -> dict:
+    """Every practice question by id: curated and made from the knowledge base's facts."""
+    from bot.practice.generate import questions_from_facts
+
+    return {q.id: q for q in [*kb.questions, *questions_from_facts(kb)]}
+
+
 def role_questions(kb: KnowledgeBase) -> dict[str, list[str]]:
     """Return {role value: ids of the questions in that role's curriculum} — the same questions ``/practice``
     serves (curated and made from facts; see :class:`bot.practice.spaced.Curriculum`), so what a person practises is
     what readiness counts."""
-    from bot.practice.generate import questions_from_facts
     from bot.practice.spaced import Curriculum
 
-    bank = {q.id: q for q in [*kb.questions, *questions_from_facts(kb)]}
-    curriculum = Curriculum(kb, bank)
+    curriculum = Curriculum(kb, _bank(kb))
     return {role.value: curriculum.questions(role) for role in Role}
 
 
+def guess_chances(kb: KnowledgeBase) -> dict[str, float]:
+    """Return {question id: chance 0–1 of a right guess among its options} (:func:`bot.practice.quiz.guess_chance`)."""
+    from bot.practice.quiz import guess_chance
+
+    return {qid: guess_chance(q) for qid, q in _bank(kb).items()}
+
+
 def sync_role_questions(store: Store, kb: KnowledgeBase | None = None,
-                        by_role: dict[str, list[str]] | None = None) -> dict[str, int]:
-    """Make the database's ``role_questions`` table hold the (role, question) pairs of ``by_role`` (default:
-    :func:`role_questions` of ``kb``); when it changes, rebuild every ``person_progress`` row from
-    ``latest_answers`` in the same transaction (about 0.3 s for 1 000 000 answers; it happens once after the
-    question bank changes).
+                        by_role: dict[str, list[str]] | None = None,
+                        guesses: dict[str, float] | None = None) -> dict[str, int]:
+    """Make ``role_questions`` hold the (role, question, guess) rows of ``by_role`` (default: :func:`role_questions`
+    of ``kb``) and ``guesses`` (default: :func:`guess_chances` of ``kb``, else 0); when they change, rebuild every
+    ``person_progress`` row from ``latest_answers`` in the same transaction (about 0.3 s for 1 000 000 answers).
 
     Returns:
         {role value: how many quiz questions the role has}.
@@ -193,16 +219,20 @@ def sync_role_questions(store: Store, kb: KnowledgeBase | None = None,
     if by_role is None:
         assert kb is not None, "give kb or by_role"
         by_role = role_questions(kb)
-    wanted = {(r, q) for r, ids in by_role.items() for q in ids}
-    if set(store.db.execute("select role, question_id from role_questions").fetchall()) != wanted:
+    if guesses is None:
+        guesses = guess_chances(kb) if kb is not None else {}
+    wanted = {(r, q, guesses.get(q, 0.0)) for r, ids in by_role.items() for q in ids}
+    read = "select role, question_id, guess from role_questions"
+    if set(store.db.execute(read).fetchall()) != wanted:
         conn = store.db.conn
         own = not conn.in_transaction   # inside a caller's transaction, the change becomes part of it
         if own:
             conn.execute("BEGIN IMMEDIATE")   # another process may be doing the same: one at a time
         try:
-            if set(conn.execute("select role, question_id from role_questions").fetchall()) != wanted:
+            if set(conn.execute(read).fetchall()) != wanted:
                 conn.execute("delete from role_questions")
-                conn.executemany("insert into role_questions (role, question_id) values (?, ?)", sorted(wanted))
+                conn.executemany("insert into role_questions (role, question_id, guess) values (?, ?, ?)",
+                                 sorted(wanted))
                 conn.execute("delete from person_progress")
                 conn.execute("insert into person_progress (person_id, role, answered, correct) "
                              "select p.id, p.role, count(la.question_id), coalesce(sum(la.correct), 0) from people p "
@@ -261,8 +291,7 @@ def build_report(store: Store, kb: KnowledgeBase, rule: ReadinessRule, scope: Sc
     people = []
     with _paused_gc():
         since_answers = (_iso(now - timedelta(days=rule.answer_max_age_days)) if rule.answer_max_age_days else None)
-        _judge_rows(people, store.db.query(_PEOPLE_SQL, {"town": scope.town, "since_answers": since_answers,
-                                                         "attempts": int(rule.accuracy_over == "attempts")}),
+        _judge_rows(people, store.db.query(_people_sql(rule), {"town": scope.town, "since_answers": since_answers}),
                     rule, role_totals, interviews,
                     available, since_window, since_practised, village)
     report = Report(scope, rule, now.astimezone(LOCAL_TZ).date(), now, people)
@@ -317,12 +346,15 @@ def _judge_rows(people: list[PersonStatus], rows: Iterable[dict[str, Any]], rule
     """Append one :class:`PersonStatus` per row of ``_PEOPLE_SQL`` to ``people`` (``village``: person id →
     (village must-know questions, right on the latest attempt))."""
     village = village or {}
+    field = {"attempts": "attempts", "first": "firsts"}.get(rule.accuracy_over)   # latest: answered, right
     for row in rows:
         started = row["person_id"] is not None
         answered, right = divmod(row["packed"] or 0, PACK)
+        n, k, guess = (row["counted"] or "0 0 0").split()
+        counted = {field: int(n), f"{field}_right": int(k)} if field else {}
         progress = Progress(started, answered, right, role_totals.get(row["role"], 0),
                             row["last_answer_at"], interviews.get(row["person_id"]), available,
-                            *village.get(row["person_id"], (0, 0)), *divmod(row["attempts_packed"] or 0, PACK))
+                            *village.get(row["person_id"], (0, 0)), **counted, guess=float(guess))
         last = max(filter(None, (row["last_answer_at"], row["last_question_at"])), default=None)
         people.append(PersonStatus(
             row["roster_id"], row["person_id"], row["name"] or "（未填姓名）", row["role"] or "", row["town"] or "",

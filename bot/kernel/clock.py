@@ -3,18 +3,21 @@ reports, reminders) is taken here, so a whole session can be run at another date
 
 The date may be overridden by ``--today YYYY-MM-DD`` (any command) or the environment variable ``SHUXI_TODAY``:
 then :func:`now` is that local date (UTC+8) at the current local time of day, plus whatever :func:`advance` added,
-so timestamps keep their order and real seconds still pass between two messages.
+so timestamps keep their order and real seconds still pass between two messages. A simulation that must give the
+same figures on every run also fixes the time of day (``set_today(day, at=time(9, 0))``): then only
+:func:`advance` moves the clock.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 #: The plan's local time (China Standard Time, no daylight saving).
 LOCAL_TZ = timezone(timedelta(hours=8))
 
 _today: date | None = None
+_at: time | None = None
 _offset = timedelta(0)
 #: The dates a run may pretend to be on: a typo like 0001-01-01 or 9999-12-31 would overflow every window.
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
@@ -28,14 +31,19 @@ def parse_date(text: str) -> date:
     return day
 
 
-def set_today(day: date | str | None) -> None:
+def set_today(day: date | str | None, at: time | None = None) -> None:
     """Run as if today (local) were ``day`` (a date or ``YYYY-MM-DD``); None goes back to the real date.
 
+    Args:
+        day: the local date, or None for the real one.
+        at: a fixed local time of day (naive); the clock then stands still but for :func:`advance`, so a run
+            does not depend on when it was started or how fast it went. None: the real time of day.
     Raises:
         ValueError: ``day`` is not a date ``YYYY-MM-DD`` between 2000-01-01 and 2099-12-31.
     """
-    global _today, _offset
+    global _today, _at, _offset
     _today = parse_date(day) if isinstance(day, str) else (parse_date(day.isoformat()) if day is not None else None)
+    _at = at if _today is not None else None
     _offset = timedelta(0)
 
 
@@ -62,7 +70,7 @@ def now() -> datetime:
     day = _overridden()
     if day is None:
         return real + _offset
-    local_time = real.astimezone(LOCAL_TZ).time()
+    local_time = _at if _at is not None else real.astimezone(LOCAL_TZ).time()
     return datetime.combine(day, local_time, LOCAL_TZ).astimezone(timezone.utc) + _offset
 
 

@@ -290,6 +290,14 @@ def _m008_link_codes(db: sqlite_utils.Database) -> None:
                "created_at text not null, used_at text)")
 
 
+def _m009_question_guess(db: sqlite_utils.Database) -> None:
+    """``role_questions.guess``: each question's chance (0–1) of being answered right by a guess among its options
+    as shown (:func:`bot.practice.quiz.guess_chance`), copied with the (role, question) pairs by
+    :func:`bot.coordination.reports.sync_role_questions`, for the readiness rule's ``accuracy_guessing``. Existing
+    rows get 0 here; the next report fills them in."""
+    db.execute("alter table role_questions add column guess real not null default 0")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_roster", _m002_roster),
@@ -299,6 +307,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("006_person_progress", _m006_person_progress),
     ("007_village_facts", _m007_village_facts),
     ("008_link_codes", _m008_link_codes),
+    ("009_question_guess", _m009_question_guess),
 ]
 
 

@@ -210,6 +210,21 @@ class QuizMaster:
         return None
 
 
+def guess_chance(question: QuizQuestion) -> float:
+    """The chance (0–1) that someone who does not know the answer still gets ``question`` right, with its options
+    as :meth:`QuizMaster.options` shows them (all of them): single choice with k options 1/k, true/false 1/2,
+    multiple choice 1/(2**k − 1) (any non-empty set of ticks alike), fill-in 0 (nothing to pick from).
+
+    The interview is oral, with no options; the readiness rule's ``accuracy_guessing`` uses this to tell luck
+    from knowledge (see :mod:`bot.coordination.readiness`)."""
+    k = len(question.choices)
+    if question.type is QuestionType.fillin or k == 0:
+        return 0.0
+    if question.type is QuestionType.multiple:
+        return 1 / (2 ** k - 1)
+    return 1 / k
+
+
 _TRUE_FALSE_WORDS = {"对": "正确", "错": "错误", "√": "正确", "×": "错误", "是": "正确", "否": "错误",
                      "对的": "正确", "是的": "正确", "对了": "正确", "没错": "正确", "不对": "错误", "错的": "错误",
                      "错了": "错误", "不是": "错误", "V": "正确", "X": "错误"}
