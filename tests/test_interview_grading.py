@@ -244,3 +244,12 @@ def test_a_wrong_figure_is_named_as_wrong_not_as_missing():
     assert [p.point for p in grade.covered] == ["奖励1000元"]
     assert grade.wrong == {"产业收入达到4000元": "3000元"}
     assert grade_interview(q, "奖励一千块").wrong == {}   # not said at all: missing, not wrong
+
+
+def test_all_key_points_said_in_one_sentence_score_full_marks():
+    """Saying every point, one after another (as a cadre reciting them would), never takes one of them back."""
+    from bot.practice.grading import grade_interview
+    kb = knowledge.load(knowledge.DEFAULT_KNOWLEDGE, knowledge.DEFAULT_QUIZZES)
+    low = {q.id: [p.point for p in g.missed] for q in kb.interview
+           if (g := grade_interview(q, "，".join(p.point for p in q.key_points) + "。")).score < 100}
+    assert not low, low

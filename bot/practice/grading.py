@@ -301,6 +301,11 @@ def _negations(text: str, skip: list[tuple[int, int]] = ()) -> list[int]:
     return out
 
 
+def _negation_length(text: str, i: int) -> int:
+    """The length of the negation word starting at ``text[i]`` (没有: 2, 不: 1)."""
+    return max((len(n) for n in NEGATIONS if text.startswith(n, i)), default=1)
+
+
 def _without_negations(text: str) -> str:
     """``text`` with its negation words left out (inside a problem to watch for, see :data:`_RE_PROBLEM`)."""
     chars, i = list(text), 0
@@ -641,13 +646,15 @@ WAVED = re.compile(r"就算了|没关系|无所谓|不用管|不归[^，,。；;
 BARE = 4
 #: How far before a word of a point a negation may stand and still bear on it (不用再提升: 3).
 NEGATION_REACH = 3
+#: What may stand between a negation and the word it denies (不用再提升, 还没开始整改, 不能及时纳入).
+_RE_HELPERS = re.compile(r"(?:再|还|都|也|开始|去|来|能|会|要|用|及时|认真|好好|按时|按期|被|必|需){0,2}")
 
 
 def _contradicted(point: _Form, clauses: list[tuple[str, str, int]], negative: bool) -> bool:
     """True when the answer takes the point (in this wording) back: a clause saying its content waves it away
     (:data:`WAVED`, also from a bare clause after it; 就行 alone is not one: 不低于50%就行 says the point); or, for
     a positively worded point, two neighbouring clauses of one sentence say its content together and one of them
-    negates one of its words (the negation at most :data:`NEGATION_REACH` characters before it):
+    negates one of its words (the negation just before it, or with a helper word between: :data:`_RE_HELPERS`):
     精准度去年搞过了，这次不用再提升了 takes back 提升精准度; 只有脱贫户安排联系人，监测户不用安排 takes back
     均安排帮扶联系人. A negation in a clause without the point's words (要落实到位，不能走过场) takes nothing back;
     nor does one before the question's words (问题不找准不放过 is no denial of 问题整改)."""
@@ -672,8 +679,10 @@ def _contradicted(point: _Form, clauses: list[tuple[str, str, int]], negative: b
             continue
         for negated in (a, b):
             share, spans = _found(point, negated)
-            # the negation bears on a word of the point: it comes just before it (不用再提升, 不用安排)
-            if not any(0 < start - i <= NEGATION_REACH and negated[start:end] not in averted
+            # the negation bears on a word of the point: it comes just before it, or with a helper word between
+            # (不用再提升, 不用安排, 还没开始整改; not 无义务教育阶段…学生, where 无 is of the students)
+            if not any(start >= i and _RE_HELPERS.fullmatch(negated[i + _negation_length(negated, i):start])
+                       and negated[start:end] not in averted
                        for i in _negations(negated, spans) for start, end in spans if end):
                 continue
             if _found(point, a + "，" + b)[0] >= CONTENT_SHARE - 1e-9:
