@@ -56,7 +56,7 @@ import random
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from datetime import time as dtime
 from pathlib import Path
 

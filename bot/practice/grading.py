@@ -117,7 +117,6 @@ NOT_NEGATIONS = ("不断", "不仅", "不但", "不少", "不管", "无论", "�
 #: the answer must say.
 CONTENT_SHARE = 0.55
 _RE_CLAUSE = re.compile(r"[，,。；;！!？?\n：:（）()]+")
-_RE_SENTENCE = re.compile(r"[。；;！!？?\n]+")
 #: Most clauses a clause without figures runs on to find its figure.
 RUN_ON = 4
 _NEG = r"(?:不能|不得|不要|不会|不可|不应|不)"
@@ -301,6 +300,17 @@ def _negations(text: str, skip: list[tuple[int, int]] = ()) -> list[int]:
     return out
 
 
+def _whole_all_who_should(cut: list[str]) -> list[str]:
+    """jieba's cut with 应X + 尽X joined into one word (应签尽签: said as the verb and "every one")."""
+    out: list[str] = []
+    for w in cut:
+        if out and _RE_ALL_WHO_SHOULD.match(out[-1] + w):
+            out[-1] += w
+        else:
+            out.append(w)
+    return out
+
+
 def _negation_length(text: str, i: int) -> int:
     """The length of the negation word starting at ``text[i]`` (没有: 2, 不: 1)."""
     return max((len(n) for n in NEGATIONS if text.startswith(n, i)), default=1)
@@ -311,7 +321,7 @@ def _without_negations(text: str) -> str:
     chars, i = list(text), 0
     while i < len(text):
         if _negation_at(text, i):
-            length = max(len(n) for n in NEGATIONS if text.startswith(n, i))
+            length = _negation_length(text, i)
             chars[i:i + length] = [""] * length
             i += length
         else:
@@ -329,10 +339,8 @@ def _form(text: str) -> _Form:
     for i in negs:
         length = max(len(n) for n in NEGATIONS if no_figures.startswith(n, i))
         chars[i:i + length] = " " * length
-    for m in re.finditer(r"应(.)尽\1", no_figures):   # one word (应签尽签), said as the verb and "every one"
-        _segmenter().add_word(m.group())
     words: list[str] = []
-    for w in _segmenter().lcut(_RE_NOISE_POINT.sub(" ", "".join(chars))):
+    for w in _whole_all_who_should(_segmenter().lcut(_RE_NOISE_POINT.sub(" ", "".join(chars)))):
         w = w.strip()
         if w and w not in IGNORED_WORDS and not w.isdigit() and w not in figures.UNIT_WORDS and w not in words:
             words.append(w)
@@ -614,14 +622,10 @@ def _readings(answer: str) -> tuple[list[tuple[str, str, int]], ...]:
     (:func:`_everyday_words`, only the phrases whose sense the plan's word keeps: :func:`_sounds_negative`); a point
     is made when either reading makes it."""
     readings = [_clauses(answer)]
-    plain = normalise(answer)
-    hits = [h for h in _everyday_words().find(plain) if _sounds_negative(h.phrase) == _sounds_negative(h.concept)]
+    rewritten, hits = _everyday_words().apply(
+        normalise(answer), keep=lambda h: _sounds_negative(h.phrase) == _sounds_negative(h.concept))
     if hits:
-        out, pos = [], 0
-        for h in hits:
-            out += [plain[pos:h.start], " ", h.concept, " "]   # apart: 可以|上年度 must not read 以上
-            pos = h.end
-        readings.append(_clauses("".join(out) + plain[pos:]))
+        readings.append(_clauses(rewritten))
     return tuple(readings)
 
 
@@ -656,16 +660,12 @@ def _contradicted(point: _Form, clauses: list[tuple[str, str, int]], negative: b
     a positively worded point, two neighbouring clauses of one sentence say its content together and one of them
     negates one of its words (the negation just before it, or with a helper word between: :data:`_RE_HELPERS`):
     精准度去年搞过了，这次不用再提升了 takes back 提升精准度; 只有脱贫户安排联系人，监测户不用安排 takes back
-    均安排帮扶联系人. A negation in a clause without the point's words (要落实到位，不能走过场) takes nothing back;
-    nor does one before the question's words (问题不找准不放过 is no denial of 问题整改)."""
+    均安排帮扶联系人. A negation in a clause without the point's words (要落实到位，不能走过场) takes nothing back."""
     if not point.words:
         return False
     averted = _averted(point)
     for clause, _, _ in clauses:
-        share, spans = _found(point, clause)
-        if share < CONTENT_SHARE - 1e-9:
-            continue
-        if WAVED.search(clause):
+        if WAVED.search(clause) and _found(point, clause)[0] >= CONTENT_SHARE - 1e-9:
             return True
     for (a, _, sa), (b, _, sb) in zip(clauses, clauses[1:]):
         if sa != sb:
@@ -678,7 +678,7 @@ def _contradicted(point: _Form, clauses: list[tuple[str, str, int]], negative: b
         if negative:
             continue
         for negated in (a, b):
-            share, spans = _found(point, negated)
+            spans = _found(point, negated)[1]
             # the negation bears on a word of the point: it comes just before it, or with a helper word between
             # (不用再提升, 不用安排, 还没开始整改; not 无义务教育阶段…学生, where 无 is of the students)
             if not any(start >= i and _RE_HELPERS.fullmatch(negated[i + _negation_length(negated, i):start])
