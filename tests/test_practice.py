@@ -84,6 +84,27 @@ def test_due_cards_come_first(chat, store, dialog):
     assert dialog.practice.pick(person, 5, now=later)[0] == qid
 
 
+def test_a_round_keeps_half_for_new_questions_while_reviews_are_due(chat, store, dialog):
+    # The visit is a deadline: 20 cards due must not crowd out the rest of the curriculum.
+    register(chat, role="村党组织书记")
+    person = store.person("cli:tester")
+    mine = dialog.curriculum.questions(Role.village_secretary)
+    for qid in mine[:20]:
+        dialog.practice.review(person.id, qid, True, 3.0)
+    later = datetime.now(timezone.utc) + timedelta(days=3)
+    cards = dialog.practice.cards(person.id)
+    assert sum(c["due"] <= later.isoformat() for c in cards.values()) == 20
+    picked = dialog.practice.pick(person, now=later)
+    new = [q for q in picked if q not in cards]
+    assert len(picked) == 10 and len(new) == 5
+    assert dialog.practice.revisits(person.id, picked, now=later) == 5
+    # with nothing new left, a round is all reviews
+    for qid in mine[20:]:
+        store.db["cards"].insert({"person_id": person.id, "question_id": qid, "card": cards[mine[0]]["card"],
+                                  "due": "9999", "reps": 1, "lapses": 0, "updated_at": "x"})
+    assert all(q in mine[:20] for q in dialog.practice.pick(person, now=later))
+
+
 def test_multiple_choice_by_toggles_and_by_letters(chat, store, dialog, kb):
     question = next(q for q in kb.questions if q.type is QuestionType.multiple)
     person = store.person("cli:tester")

@@ -4,7 +4,7 @@
   a question belongs to it when it drills one of them or lists the role.
 * One ``fsrs`` card per person × question lives in the ``cards`` table: a wrong answer is rated Again, a right one
   Good, or Hard when it took longer than :data:`SLOW_SECONDS`. ``/practice`` serves due cards of the curriculum
-  first, then new ones, then ones answered wrong before.
+  first, then new ones (at least half a round while any remain), then ones answered wrong before.
 * A mock interview asks 5–8 of the role's open questions; each free-text answer is graded by the key points it
   covers (:mod:`bot.practice.grading`), and logged per question and per key point; the interview's score (0–100, the
   mean of its answers) goes to ``mock_interviews``.
@@ -26,6 +26,10 @@ from bot.qa.knowledge import KnowledgeBase
 
 SLOW_SECONDS = 30
 PRACTICE_QUESTIONS = 10
+# Half a round is kept for questions new to the person while any remain. With due cards first, a cadre answering
+# 10 a day met only about 33 of their 200–400 questions in three weeks (scripts/simulate_readiness.py): the visit
+# is a deadline, so coverage cannot wait for the reviews to run out (as Anki keeps a daily quota of new cards).
+NEW_SHARE = 0.5
 INTERVIEW_QUESTIONS = (5, 8)
 
 
@@ -88,8 +92,9 @@ class Practice:
 
     def pick(self, person: Person, count: int = PRACTICE_QUESTIONS, now: datetime | None = None) -> list[str]:
         """Choose up to ``count`` question ids: due cards of the person's curriculum (earliest first), then up to a
-        third of the round of ones answered wrong before (so a round after mistakes revisits them), then new ones,
-        then the other misses; other questions only when the curriculum is used up. A fact is asked once per round
+        third of the round of ones answered wrong before (so a round after mistakes revisits them), together at most
+        the round less its share of new ones (:data:`NEW_SHARE`, while any are new), then new ones, then the other
+        misses; other questions only when the curriculum is used up. A fact is asked once per round
         (its fill-in and its choice question, or the same fact stated in two entries: ``QuizQuestion.fact``)."""
         now_text = (now or _now()).isoformat()
         role = Role(person.role) if person.role else None
@@ -107,7 +112,9 @@ class Practice:
         weak = sorted((q for q in mine if q in cards and cards[q]["lapses"] and q not in due),
                       key=lambda q: -cards[q]["lapses"])
         revisit = weak[:count // 3]
-        chosen = _one_per_fact(due + revisit + new + weak[count // 3:], by_id, count)
+        keep_new = min(round(count * NEW_SHARE), len(new))   # due cards not served today stay due tomorrow
+        first = _one_per_fact(due + revisit, by_id, count - keep_new)
+        chosen = _one_per_fact(first + new + due + weak[count // 3:], by_id, count)
         if len(chosen) < count:
             others = [q for q in self.curriculum.bank if q not in mine and (q not in cards or cards[q]["due"] <= now_text)]
             self.rng.shuffle(others)
@@ -150,6 +157,8 @@ class Practice:
 def _one_per_fact(ids: list[str], by_id: dict[str, QuizQuestion], count: int) -> list[str]:
     """The first ``count`` of ``ids`` (in order, each once), leaving out a question whose fact is already in."""
     out: list[str] = []
+    if count <= 0:
+        return out
     facts: set[str] = set()
     for qid in ids:
         question = by_id.get(qid)
