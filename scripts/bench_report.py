@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--db", help="database file (default: a temporary one); reused if it already has data")
     parser.add_argument("--rule", choices=("shipped", "plain"), default="shipped",
-                        help="shipped: config/readiness.yaml (answer age window, every attempt counted); "
+                        help="shipped: config/readiness.yaml (answer age window, first attempts counted); "
                              "plain: the rule's defaults (latest attempts, no window)")
     args = parser.parse_args()
     kb = knowledge.load()

@@ -370,6 +370,7 @@ def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verd
                        lambda: counted + (f"置信下限 {bound:.0%}，" if rule.accuracy_z else "")
                                + need_text + "）" + ("：答得还太少，还不能确定" if few else ""),
                        "发送 /practice 多答几道，答得越多越能确定" if few
+                       else "发送 /practice 多答新题（每道题只算第一次作答）" if over == "first"
                        else "发送 /practice 复习答错的题，多答几道让正确率更可信"))
     else:
         checks.append((False, lambda: f"正确率无从计算（要求 ≥ {rule.min_accuracy:.0%}）", practise))
