@@ -12,8 +12,11 @@ from bot.kernel.messages import Button, Reply
 from bot.kernel.roles import Role
 from bot.kernel.router import Router
 from bot.kernel.store import Person, Store
+from bot.kernel.text import has_content
 from bot.qa.answers import Answerer
 from bot.qa.matcher import Verdict
+
+_RE_TAG = re.compile(r"<[^<>]*>")
 
 MAX_FIELD_CHARS = 30
 #: words and marks that make typed text read as a question
@@ -75,8 +78,9 @@ class Registration:
             if role is None:
                 return [self.role_prompt("请点下面的按钮选择角色：")]
             return self._after_role(person, state, role)
-        if not text or len(text) > MAX_FIELD_CHARS or not any(c.isalnum() for c in text):
-            return [Reply(f"请输入{_FIELD_NAMES[step]}，{MAX_FIELD_CHARS}个字以内。")]
+        # Markup alone (<b></b>) or emoji alone is no name: some letters must remain once tags are taken out.
+        if not text or len(text) > MAX_FIELD_CHARS or not has_content(_RE_TAG.sub("", text)):
+            return [Reply(f"请用文字输入{_FIELD_NAMES[step]}（{MAX_FIELD_CHARS}个字以内，不能只有表情或符号）。")]
         if step == "name":
             self.store.set_state(person.id, {"step": "role", "name": text})
             return [self.role_prompt(f"{text}，您好！请选择您的角色：")]

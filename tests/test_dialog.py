@@ -32,6 +32,10 @@ def test_registration_refuses_empty_and_overlong_fields(chat):
     chat.say("/start")
     assert "姓名" in chat.say("？？")[0].text
     assert "30个字以内" in chat.say("名" * 31)[0].text
+    for empty in ("<b></b>", "👍", "<i> </i>"):   # markup or emoji alone is no name
+        assert "请用文字输入姓名" in chat.say(empty)[0].text
+    assert "<b>李&明，您好" in chat.say("<b>李&明")[0].text   # kept as typed (every channel escapes it)
+    chat.say("/start")
     chat.say("李四")
     assert "请点下面的按钮选择角色" in chat.say("不知道")[0].text
 

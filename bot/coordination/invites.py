@@ -171,4 +171,4 @@ def redeem_reply_text(store: Store, person: Person, code: str) -> str:
     except InviteError as exc:
         return f"{exc}\n也可以发送 /start 自行登记（显示为“未核实”）。"
     return (f"绑定成功：{entry.name}，{Role(entry.role).label}，{entry.town} {entry.village}。\n"
-            "发送 /quiz 开始练习，/me 查看进度，也可以直接提问。")
+            "发送 /practice 按您的角色开始练习，/me 查看进度，也可以直接提问。")

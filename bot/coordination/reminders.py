@@ -364,7 +364,7 @@ def reminder_text(name: str, countdown: str, reasons: list[str], weak: list[str]
         lines.append(f"下一步：{step}。")
         lines.append("/me 查看进度。不想再收到提醒，发送 /remind off。")
     else:
-        lines.append("发送 /quiz 练一组题（几分钟就够），/me 查看进度。不想再收到提醒，发送 /remind off。")
+        lines.append("发送 /practice 练一组本角色的题（几分钟就够），/me 查看进度。不想再收到提醒，发送 /remind off。")
     return "\n".join(lines)
 
 

@@ -82,3 +82,12 @@ def today() -> date:
 def iso_now() -> str:
     """:func:`now` as UTC ISO text to the second (``2026-12-02T08:00:00+00:00``), the form stored in the database."""
     return now().isoformat(timespec="seconds")
+
+
+def local_day(stored: str) -> str:
+    """The local date (UTC+8, ``YYYY-MM-DD``) of a stored UTC ISO time such as ``2026-11-30T17:30:50+00:00`` (that
+    is 2026-12-01 in Hainan); text without a time zone is taken as UTC. Raises ValueError on text that is no time."""
+    moment = datetime.fromisoformat(stored)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(LOCAL_TZ).date().isoformat()

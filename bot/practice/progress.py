@@ -54,16 +54,19 @@ def me_text(chat: PracticeParts, person: Person) -> str:
 
 
 def practice_status(chat: PracticeParts, person: Person) -> str:
-    """One or two lines (each led by a line break) on spaced-repetition cards and the best mock interview; empty
-    if neither."""
+    """One or two lines (each led by a line break) on spaced-repetition cards and the mock interviews (how many,
+    the latest score and the mean, 0–100 分); empty if neither."""
     cards = chat.practice.cards(person.id)
     now = utcnow()
     lines = []
     if cards:
         due = sum(1 for c in cards.values() if c["due"] <= now)
         lines.append(f"间隔复习：{len(cards)} 道题在复习中，现在到期 {due} 道（/practice）。")
-    best = chat.store.db.execute("select max(score), count(*) from mock_interviews where person_id = ?",
-                                 [person.id]).fetchone()
-    if best[1]:
-        lines.append(f"模拟访谈：做过 {best[1]} 次，最高 {best[0]:.0f} 分（/interview）。")
+    # The latest and the mean, not the best: the readiness check below judges a mean (a best of 92 beside a
+    # failed check of mean 46 reads as a contradiction).
+    done = chat.store.db.execute("select count(*), avg(score), (select score from mock_interviews where person_id = ? "
+                                 "order by id desc limit 1) from mock_interviews where person_id = ?",
+                                 [person.id, person.id]).fetchone()
+    if done[0]:
+        lines.append(f"模拟访谈：做过 {done[0]} 次，最近一次 {done[2]:.0f} 分，平均 {done[1]:.0f} 分（/interview）。")
     return "".join("\n" + line for line in lines)
