@@ -11,7 +11,9 @@ item is that ability plus the item's difficulty (the same for everyone) plus a p
 
 **Practice.** On a share of days of their own (15–90 %) they send /practice and answer all 10 questions through
 ``Dialog.handle(Incoming(...))`` exactly as the terminal does — buttons, ticks and 提交, typed fill-ins. An item is
-answered right when known (its chance today) and not slipped (5 %); an item not known is a guess among the options
+a fact (``QuizQuestion.fact``: a fill-in and its choice question ask one, and knowing or learning it serves both;
+until 2026-12-02 each question was an item of its own, so the second form of an explained fact counted as fresh
+evidence here while a real cadre has just been told the answer). A question is answered right when its item is known (its chance today) and not slipped (5 %); an item not known is a guess among the options
 (a fill-in not known is wrong). A wrong answer is learnt from the explanation with probability 0.6: that item's chance
 rises to 0.9 and fades back to the base with a half-life of 6 days; base knowledge fades by 0.2 % a day. This is
 why spaced repetition's returning items can show a latest-attempt accuracy above what the person knows.
@@ -26,8 +28,8 @@ rule) picks who is not ready; the next day each reminded cadre follows the step 
 /practice or /interview — on top of their own habits.
 
 **The truth.** On the last day the coordinators' report judges everyone under the rule (read from ``--rule``; the
-script never gives the rule the hidden knowledge). The exam is every item of their curriculum they never practised
-(the held-out part: 200–350 items, so the truth itself is not a coin toss for someone near the mark), each right
+script never gives the rule the hidden knowledge). The exam is every fact of their curriculum they never practised
+(the held-out part: about 70–230 facts of 156–282, so the truth is not a coin toss for someone near the mark), each right
 when known at its base chance (no practice boost) and not slipped; pass at the rule's ``min_accuracy`` (the plan's
 80 %). Roles with fewer than 100 curriculum questions (nothing would be left unpractised) are not simulated.
 
@@ -171,7 +173,8 @@ def practise(dialog: Dialog, c: Cadre, person_id: int) -> None:
             return
         qid = session.question_ids[session.position]
         question = dialog.quiz.question(qid)
-        knows = c.knows(qid)
+        item = question.fact or qid   # knowledge is of facts: a fill-in and its choice question ask one
+        knows = c.knows(item)
         if question.type is QuestionType.fillin:
             send(dialog, Incoming(c.key, text=question.answer_text if knows else "9999"))
         else:
@@ -187,9 +190,9 @@ def practise(dialog: Dialog, c: Cadre, person_id: int) -> None:
                 send(dialog, Incoming(c.key, text="提交"))
             else:
                 send(dialog, Incoming(c.key, button=f"q:{session.id}:{session.position}:{wanted[0]}"))
-        c.practised.add(qid)
+        c.practised.add(item)
         if not knows:
-            c.learn(qid, LEARN)
+            c.learn(item, LEARN)
 
 
 def interview(dialog: Dialog, c: Cadre, person_id: int) -> None:
@@ -281,6 +284,8 @@ def simulate(people: int, days: int, seed: int, rule: ReadinessRule | None = Non
     dialog.practice.rng = random.Random(seed)
     dialog.interviewer.rng = random.Random(seed + 1)
     curricula = {r: dialog.practice.curriculum.questions(r) for r in kb.curricula}
+    bank = dialog.practice.curriculum.bank
+    facts = {r: {bank[q].fact or q for q in qs} for r, qs in curricula.items()}
     roles = [r for r, qs in curricula.items() if len(qs) >= MIN_CURRICULUM]
     world = World(seed)
     cadres, ids = [], {}
@@ -308,8 +313,7 @@ def simulate(people: int, days: int, seed: int, rule: ReadinessRule | None = Non
         told = {r.key: r.text.split("下一步：", 1)[-1] if "下一步：" in r.text else "" for r in planner.due(evening)}
     exam, expected = {}, {}
     for c in cadres:
-        fresh = [q for q in curricula[c.role] if q not in c.practised]
-        items = fresh
+        items = sorted(facts[c.role] - c.practised)   # the facts of their curriculum they never practised
         exam[c.key] = sum(c.knows(q, practised=False) for q in items) / max(1, len(items))
         # The expected exam share, for the oracle: base chances drawn by the line above (no draw is added).
         expected[c.key] = sum(c.base(q) * (1 - SLIP) for q in items) / max(1, len(items))

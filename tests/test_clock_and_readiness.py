@@ -93,6 +93,15 @@ def test_few_answers_at_the_mark_are_not_enough():
     assert evaluate(rule(interview=None), Progress(answered=100, right=90, **near), "2026-10-10").ready
 
 
+def test_the_last_practice_is_shown_as_a_local_date():
+    # 01:30 in Hainan on 1 December is stored as 17:30 UTC on 30 November
+    night = dict(started=True, role_total=120, last_answer_at="2026-11-30T17:30:50+00:00")
+    verdict = evaluate(rule(interview=None), Progress(answered=20, right=17, **night), "2026-11-20")
+    assert any("练习过（最近 2026-12-01）" in c.text for c in verdict.checks)
+    old = evaluate(rule(interview=None), Progress(answered=20, right=17, **night), "2026-12-01T00:00:00+00:00")
+    assert any("没有练习（最近一次 2026-12-01）" in c.text for c in old.checks)
+
+
 def test_person_sees_checks_step_and_countdown():
     verdict = evaluate(rule(), Progress(True, 30, 20, 120, "2026-10-20T00:00:00+00:00", None, True), "2026-10-10")
     text = verdict_for_person(verdict, 12)
@@ -233,8 +242,9 @@ def test_accuracy_guessing_raises_the_mark_by_the_guesses_the_options_allowed(kb
 
 def test_accuracy_over_first_counts_each_question_once_before_its_explanation(store, kb):
     """20 questions, 14 right; the 6 missed come back twice and are right both times. Latest attempts say 100 %,
-    every attempt 26/32 (81 %), first attempts 14/20 (70 %) — and only the first attempts within the answer window
-    count: once the first round is older than the window, the second round is the first there."""
+    every attempt 26/32 (81 %), first attempts 14/20 (70 %) — and a first attempt counts only within the answer
+    window: once the first round is older than the window, the retries after its explanation do not become the
+    first (they would say 100 % with nothing new practised); then there is nothing to judge."""
     person = _person(store)
     ids = reports.role_questions(kb)["village_secretary"][:20]
     _answer(store, person, ids, 14, date(2026, 10, 10))
@@ -250,8 +260,29 @@ def test_accuracy_over_first_counts_each_question_once_before_its_explanation(st
     # reviewing the missed questions cannot mend it: the step says new questions count
     assert first.step == "发送 /practice 多答新题（每道题只算第一次作答）"
     later = _accuracy(store, kb, day, accuracy_over="first", answer_max_age_days=9)
-    assert later.ok and "近 9 天每道题第一次作答：6 道答对 6 道" in later.text
+    assert later.ok is False and "正确率无从计算" in later.text
+    assert _accuracy(store, kb, day, accuracy_over="attempts", answer_max_age_days=9).text.startswith(
+        "近 9 天作答 12 次答对 12 次")   # the retries are still answers
     assert "每道题第一次作答的正确率" in rule(accuracy_over="first").describe()
+
+
+def test_accuracy_over_first_counts_one_first_attempt_per_fact(store, kb):
+    """A fill-in answered wrong, then its choice question (the same fact, explained by then) right: one first
+    attempt, wrong — the choice question was no first sight of the fact."""
+    mine = reports.role_questions(kb)["village_secretary"]
+    bank = reports._bank(kb)
+    forms: dict[str, list[str]] = {}
+    for qid in mine:
+        forms.setdefault(bank[qid].fact or qid, []).append(qid)
+    pairs = [ids for ids in forms.values() if len(ids) == 2][:10]
+    assert len(pairs) == 10
+    person = _person(store)
+    day = date(2026, 10, 10)
+    _answer(store, person, [ids[0] for ids in pairs], 0, day)
+    _answer(store, person, [ids[1] for ids in pairs], 10, day + timedelta(days=1))
+    first = _accuracy(store, kb, date(2026, 10, 12), accuracy_over="first")
+    assert "每道题第一次作答：10 道答对 0 道" in first.text
+    assert "作答 20 次答对 10 次" in _accuracy(store, kb, date(2026, 10, 12), accuracy_over="attempts").text
 
 
 def test_an_existing_database_gets_the_guess_column(tmp_path, monkeypatch, kb):
@@ -269,3 +300,7 @@ def test_an_existing_database_gets_the_guess_column(tmp_path, monkeypatch, kb):
     totals = reports.sync_role_questions(upgraded, kb)
     assert totals["village_secretary"] > 100
     assert upgraded.db.execute("select count(*) from role_questions where guess > 0").fetchone()[0] > 100
+    # 010: the fact each question asks, filled in by the same sync (a fill-in and its choice question share one)
+    shared = upgraded.db.execute("select count(*) from (select fact from role_questions where role = "
+                                 "'village_secretary' group by fact having count(*) > 1)").fetchone()[0]
+    assert shared > 10 and not upgraded.db.execute("select 1 from role_questions where fact = ''").fetchone()

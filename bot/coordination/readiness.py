@@ -10,10 +10,11 @@ A person is **ready** when every check of the rule passes:
 4. of their answers to their role's questions, at least ``min_accuracy`` were right — judged by the Wilson lower
    bound at ``accuracy_z`` (so 17 of 20 right is not yet proof of 80 %, 90 of 100 is), counting only answers of the
    last ``answer_max_age_days`` days (an answer from weeks ago says little about today), counting every attempt
-   (``accuracy_over: attempts``), each question's first attempt in that window (``first``) or its latest
-   (``latest``); with ``accuracy_guessing`` the mark is what someone knowing exactly ``min_accuracy`` (m) would
-   score on those answers, lucky guesses in (the interview is oral: nothing to pick from): the mean over the
-   answers of m + (1 − m)·g, g the answer's chance of a right guess (:func:`bot.practice.quiz.guess_chance`);
+   (``accuracy_over: attempts``), each question's first attempt ever when it is in that window (``first``: a retry
+   after the explanation never counts) or its latest (``latest``); with ``accuracy_guessing`` the mark is what
+   someone knowing exactly ``min_accuracy`` (m) would score on those answers, lucky guesses in (the interview is
+   oral: nothing to pick from): the mean over the answers of m + (1 − m)·g, g the answer's chance of a right guess
+   (:func:`bot.practice.quiz.guess_chance`);
 5. optionally, at least ``min_role_coverage`` of all their role's questions are right on the latest attempt;
 6. optionally, a mock interview within ``interview.window_days`` days (next step: /interview), and
 7. its score (best, mean or latest: ``interview.score_of``) at least ``interview.min_score`` (a separate check
@@ -36,6 +37,7 @@ from typing import Annotated, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from bot.kernel import clock
 from bot.kernel.yamlfile import load_model
 from bot.qa.knowledge import PROJECT_ROOT
 
@@ -79,7 +81,8 @@ class ReadinessRule(_Strict):
     accuracy check counts — ``latest``: each role question's latest attempt; ``attempts``: every answer to a role
     question (a question got wrong, then right after its explanation, counts once each: spaced repetition brings
     back what was answered wrong until it is right, so latest attempts alone overstate what a person knows);
-    ``first``: each one's first attempt in the answer window. ``accuracy_guessing``: see the module docstring."""
+    ``first``: each one's first attempt ever, when it is in the answer window. ``accuracy_guessing``: see the module
+    docstring."""
 
     visit_date: date | None = None
     visit_label: str = "省后评估组进驻"
@@ -243,8 +246,8 @@ class Progress:
     must-know questions, and how many are right on the latest attempt; ``attempts``/``attempts_right``: every
     answer to a role question (in the answer window) and how many were right (used when the rule's
     ``accuracy_over`` is ``attempts``); ``firsts``/``firsts_right``: the same for each question's first attempt
-    in the window (``first``); ``guess``: the sum over the answers the accuracy check counts of each one's chance
-    of a right guess (0–1 each; used with ``accuracy_guessing``).
+    ever, when it is in the window (``first``); ``guess``: the sum over the answers the accuracy check counts of
+    each one's chance of a right guess (0–1 each; used with ``accuracy_guessing``).
     """
 
     started: bool
@@ -343,9 +346,9 @@ def evaluate(rule: ReadinessRule, progress: Progress, since_window: str) -> Verd
     if last is None:
         checks.append((False, lambda: "还没有做过练习", practise))
     elif last >= since_window:
-        checks.append((True, lambda: f"近 {rule.window_days} 天练习过（最近 {last[:10]}）", practise))
+        checks.append((True, lambda: f"近 {rule.window_days} 天练习过（最近 {clock.local_day(last)}）", practise))
     else:
-        checks.append((False, lambda: f"近 {rule.window_days} 天没有练习（最近一次 {last[:10]}）", practise))
+        checks.append((False, lambda: f"近 {rule.window_days} 天没有练习（最近一次 {clock.local_day(last)}）", practise))
     need = min(rule.min_answered, progress.role_total)
     recent = f"近 {rule.answer_max_age_days} 天" if rule.answer_max_age_days else ""
     checks.append((progress.answered >= need,

@@ -17,6 +17,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator
 
 from bot.coordination.readiness import Progress, ReadinessRule, Verdict, evaluate
+from bot.coordination.role_questions import (  # noqa: F401  (reports.role_questions … for callers)
+    _bank, guess_chances, question_facts, role_questions, sync_role_questions)
 from bot.kernel.roles import Role
 from bot.kernel.scope import Scope, ScopeError  # noqa: F401  (reports.Scope for callers)
 from bot.kernel.store import Store
@@ -70,14 +72,16 @@ order by m.town, m.village, m.role, m.name
 
 # What the accuracy check counts (the rule's ``accuracy_over``) of the member's answers to role questions in the
 # answer window, as the text "answers right guesses" (guesses: the sum of ``role_questions.guess``, each answer's
-# chance of a lucky guess). ``first``: each question's first attempt there (before its explanation), one min() group
-# per question, SQLite taking the bare columns from the row with the minimum (faster than a lookup per answer).
+# chance of a lucky guess). ``first``: each fact's first attempt ever (a fill-in explained, its choice question is no
+# first sight), if in the window (a retry never becomes the first when the first ages out): one min() group per fact
+# (``role_questions.fact``), SQLite taking bare columns from the minimum's row.
 _ANSWERS = """(select count(*) || ' ' || coalesce(sum(qa.correct), 0) || ' ' || total(rq.guess)
                from {table} qa cross join role_questions rq
               where qa.person_id = m.person_id and rq.role = m.role and rq.question_id = qa.question_id
                 and (:since_answers is null or qa.answered_at >= :since_answers))"""
-_FIRSTS = """(select min(e.id), e.person_id, e.question_id, e.correct, e.answered_at from quiz_answers e where
-                e.person_id = m.person_id and (:since_answers is null or e.answered_at >= :since_answers) group by 2, 3)"""
+_FIRSTS = """(select min(e.id), e.person_id, e.question_id, e.correct, e.answered_at from quiz_answers e cross join
+               role_questions f on f.role = m.role and f.question_id = e.question_id where e.person_id = m.person_id
+               group by f.fact)"""   # cross join: the person's answers first (fewer), each fact by primary key
 _COUNTED = {over: _ANSWERS.format(table=table) for over, table in (
     ("attempts", "quiz_answers"), ("first", _FIRSTS), ("latest", "latest_answers"))}
 
@@ -180,72 +184,6 @@ def _now() -> datetime:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-def _bank(kb: KnowledgeBase) -> dict:
-    """Every practice question by id: curated and made from the knowledge base's facts."""
-    from bot.practice.generate import questions_from_facts
-
-    return {q.id: q for q in [*kb.questions, *questions_from_facts(kb)]}
-
-
-def role_questions(kb: KnowledgeBase) -> dict[str, list[str]]:
-    """Return {role value: ids of the questions in that role's curriculum} — the same questions ``/practice``
-    serves (curated and made from facts; see :class:`bot.practice.spaced.Curriculum`), so what a person practises is
-    what readiness counts."""
-    from bot.practice.spaced import Curriculum
-
-    curriculum = Curriculum(kb, _bank(kb))
-    return {role.value: curriculum.questions(role) for role in Role}
-
-
-def guess_chances(kb: KnowledgeBase) -> dict[str, float]:
-    """Return {question id: chance 0–1 of a right guess among its options} (:func:`bot.practice.quiz.guess_chance`)."""
-    from bot.practice.quiz import guess_chance
-
-    return {qid: guess_chance(q) for qid, q in _bank(kb).items()}
-
-
-def sync_role_questions(store: Store, kb: KnowledgeBase | None = None,
-                        by_role: dict[str, list[str]] | None = None,
-                        guesses: dict[str, float] | None = None) -> dict[str, int]:
-    """Make ``role_questions`` hold the (role, question, guess) rows of ``by_role`` (default: :func:`role_questions`
-    of ``kb``) and ``guesses`` (default: :func:`guess_chances` of ``kb``, else 0); when they change, rebuild every
-    ``person_progress`` row from ``latest_answers`` in the same transaction (about 0.3 s for 1 000 000 answers).
-
-    Returns:
-        {role value: how many quiz questions the role has}.
-    """
-    if by_role is None:
-        assert kb is not None, "give kb or by_role"
-        by_role = role_questions(kb)
-    if guesses is None:
-        guesses = guess_chances(kb) if kb is not None else {}
-    wanted = {(r, q, guesses.get(q, 0.0)) for r, ids in by_role.items() for q in ids}
-    read = "select role, question_id, guess from role_questions"
-    if set(store.db.execute(read).fetchall()) != wanted:
-        conn = store.db.conn
-        own = not conn.in_transaction   # inside a caller's transaction, the change becomes part of it
-        if own:
-            conn.execute("BEGIN IMMEDIATE")   # another process may be doing the same: one at a time
-        try:
-            if set(conn.execute(read).fetchall()) != wanted:
-                conn.execute("delete from role_questions")
-                conn.executemany("insert into role_questions (role, question_id, guess) values (?, ?, ?)",
-                                 sorted(wanted))
-                conn.execute("delete from person_progress")
-                conn.execute("insert into person_progress (person_id, role, answered, correct) "
-                             "select p.id, p.role, count(la.question_id), coalesce(sum(la.correct), 0) from people p "
-                             "left join latest_answers la on la.person_id = p.id and exists (select 1 from "
-                             "role_questions rq where rq.role = p.role and rq.question_id = la.question_id) "
-                             "group by p.id")
-        except BaseException:
-            if own:
-                conn.rollback()
-            raise
-        if own:
-            conn.commit()
-    return {r: len(set(ids)) for r, ids in by_role.items()}
 
 
 def _interview_scores(store: Store, rule: ReadinessRule, scope: Scope, since: str) -> tuple[bool, dict[int, float]]:

@@ -227,7 +227,8 @@ def _m005_reminder_log(db: sqlite_utils.Database) -> None:
 
 def _m006_person_progress(db: sqlite_utils.Database) -> None:
     """``role_questions`` (role, question id): which quiz questions belong to which role, copied from the
-    knowledge base by the reports whenever it changes (:func:`bot.coordination.reports.sync_role_questions`, which then
+    knowledge base by the reports whenever it changes
+    (:func:`bot.coordination.role_questions.sync_role_questions`, which then
     rebuilds ``person_progress``). ``person_progress`` (person, role, answered, correct): of the person's role's
     questions, how many they answered and got right (``correct``) on the latest attempt — kept by triggers on
     ``latest_answers`` and on ``people.role``, in the transaction of the change, so the city report reads one
@@ -293,9 +294,19 @@ def _m008_link_codes(db: sqlite_utils.Database) -> None:
 def _m009_question_guess(db: sqlite_utils.Database) -> None:
     """``role_questions.guess``: each question's chance (0–1) of being answered right by a guess among its options
     as shown (:func:`bot.practice.quiz.guess_chance`), copied with the (role, question) pairs by
-    :func:`bot.coordination.reports.sync_role_questions`, for the readiness rule's ``accuracy_guessing``. Existing
+    :func:`bot.coordination.role_questions.sync_role_questions`, for the readiness rule's ``accuracy_guessing``.
+    Existing
     rows get 0 here; the next report fills them in."""
     db.execute("alter table role_questions add column guess real not null default 0")
+
+
+def _m010_question_fact(db: sqlite_utils.Database) -> None:
+    """``role_questions.fact``: the fact each question asks (``QuizQuestion.fact``, else its own id), copied by
+    :func:`bot.coordination.role_questions.sync_role_questions`, so the readiness rule's ``first`` counts one first
+    attempt
+    per fact: a fill-in explained, its choice question is no first sight. Existing rows get '' here; the next report
+    fills them in."""
+    db.execute("alter table role_questions add column fact text not null default ''")
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
@@ -308,6 +319,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("007_village_facts", _m007_village_facts),
     ("008_link_codes", _m008_link_codes),
     ("009_question_guess", _m009_question_guess),
+    ("010_question_fact", _m010_question_fact),
 ]
 
 
