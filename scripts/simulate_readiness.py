@@ -13,8 +13,9 @@ item is that ability plus the item's difficulty (the same for everyone) plus a p
 ``Dialog.handle(Incoming(...))`` exactly as the terminal does — buttons, ticks and 提交, typed fill-ins. An item is
 a fact (``QuizQuestion.fact``: a fill-in and its choice question ask one, and knowing or learning it serves both;
 until 2026-12-02 each question was an item of its own, so the second form of an explained fact counted as fresh
-evidence here while a real cadre has just been told the answer). A question is answered right when its item is known (its chance today) and not slipped (5 %); an item not known is a guess among the options
-(a fill-in not known is wrong). A wrong answer is learnt from the explanation with probability 0.6: that item's chance
+evidence here while a real cadre has just been told the answer). A question is answered right when its item is
+known (its chance today) and not slipped (5 %); an item not known is a guess among the options (a fill-in not known
+is wrong). A wrong answer is learnt from the explanation with probability 0.6: that item's chance
 rises to 0.9 and fades back to the base with a half-life of 6 days; base knowledge fades by 0.2 % a day. This is
 why spaced repetition's returning items can show a latest-attempt accuracy above what the person knows.
 
@@ -29,8 +30,8 @@ rule) picks who is not ready; the next day each reminded cadre follows the step 
 
 **The truth.** On the last day the coordinators' report judges everyone under the rule (read from ``--rule``; the
 script never gives the rule the hidden knowledge). The exam is every fact of their curriculum they never practised
-(the held-out part: about 70–230 facts of 156–282, so the truth is not a coin toss for someone near the mark), each right
-when known at its base chance (no practice boost) and not slipped; pass at the rule's ``min_accuracy`` (the plan's
+(the held-out part: about 70–230 facts of 156–282, so the truth is not a coin toss for someone near the mark),
+each right when known at its base chance (no practice boost) and not slipped; pass at the rule's ``min_accuracy`` (the plan's
 80 %). Roles with fewer than 100 curriculum questions (nothing would be left unpractised) are not simulated.
 
 **The clock.** Each simulated day a cadre starts at 9:00 local time and each message comes 8 s after the one before

@@ -19,13 +19,12 @@ from typing import Any, Iterable, Iterator
 from bot.coordination.readiness import Progress, ReadinessRule, Verdict, evaluate
 from bot.coordination.role_questions import (  # noqa: F401  (reports.role_questions … for callers)
     _bank, guess_chances, question_facts, role_questions, sync_role_questions)
+from bot.kernel.clock import LOCAL_TZ  # noqa: F401  (China Standard Time: the visit date and "today" are local)
 from bot.kernel.roles import Role
 from bot.kernel.scope import Scope, ScopeError  # noqa: F401  (reports.Scope for callers)
 from bot.kernel.store import Store
 from bot.qa.knowledge import KnowledgeBase
 
-#: China Standard Time (no daylight saving): the visit date and "today" are local dates.
-LOCAL_TZ = timezone(timedelta(hours=8))
 #: Most people listed in one text view; the .xlsx export lists everyone.
 MAX_TEXT_PEOPLE = 50
 

@@ -227,9 +227,8 @@ def _m005_reminder_log(db: sqlite_utils.Database) -> None:
 
 def _m006_person_progress(db: sqlite_utils.Database) -> None:
     """``role_questions`` (role, question id): which quiz questions belong to which role, copied from the
-    knowledge base by the reports whenever it changes
-    (:func:`bot.coordination.role_questions.sync_role_questions`, which then
-    rebuilds ``person_progress``). ``person_progress`` (person, role, answered, correct): of the person's role's
+    knowledge base by the reports whenever it changes (:func:`bot.coordination.role_questions.sync_role_questions`,
+    which then rebuilds ``person_progress``). ``person_progress`` (person, role, answered, correct): of the person's role's
     questions, how many they answered and got right (``correct``) on the latest attempt — kept by triggers on
     ``latest_answers`` and on ``people.role``, in the transaction of the change, so the city report reads one
     row per person instead of looking up each of the role's questions.
@@ -295,17 +294,15 @@ def _m009_question_guess(db: sqlite_utils.Database) -> None:
     """``role_questions.guess``: each question's chance (0–1) of being answered right by a guess among its options
     as shown (:func:`bot.practice.quiz.guess_chance`), copied with the (role, question) pairs by
     :func:`bot.coordination.role_questions.sync_role_questions`, for the readiness rule's ``accuracy_guessing``.
-    Existing
-    rows get 0 here; the next report fills them in."""
+    Existing rows get 0 here; the next report fills them in."""
     db.execute("alter table role_questions add column guess real not null default 0")
 
 
 def _m010_question_fact(db: sqlite_utils.Database) -> None:
     """``role_questions.fact``: the fact each question asks (``QuizQuestion.fact``, else its own id), copied by
     :func:`bot.coordination.role_questions.sync_role_questions`, so the readiness rule's ``first`` counts one first
-    attempt
-    per fact: a fill-in explained, its choice question is no first sight. Existing rows get '' here; the next report
-    fills them in."""
+    attempt per fact: a fill-in explained, its choice question is no first sight. Existing rows get '' here; the
+    next report fills them in."""
     db.execute("alter table role_questions add column fact text not null default ''")
 
 

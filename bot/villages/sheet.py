@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
+from bot.kernel import clock
 from bot.kernel.store import Person, Store
 
 from .cells import place_key
 from .fields import FieldType, VillageField
 
-LOCAL_TZ = timezone(timedelta(hours=8))
 
 
 # --------------------------------------------------------------------------------------------------- the sheet
@@ -32,7 +31,7 @@ class VillageSheet:
         """Return the local date (UTC+8, ``YYYY-MM-DD``) of the latest import of ``keys`` (default: all)."""
         times = [self.imported[k] for k in (keys if keys is not None else self.imported) if k in self.imported]
         latest = max(times or self.imported.values())
-        return datetime.fromisoformat(latest).astimezone(LOCAL_TZ).date().isoformat()
+        return clock.local_day(latest)
 
     def items(self, f: VillageField) -> list[str]:
         """Return a list field's items (a text field as one item; empty if not filled)."""
